@@ -1,0 +1,139 @@
+//! Accounts and positions (SPEC §3 "Account", "Position").
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::amount::{Currency, Money, Price, Quantity};
+use crate::ids::{Ticker, UserId};
+
+/// An investor's cash. Created by the first deposit.
+///
+/// Invariants, checked after every transition: `balance ≥ 0` and
+/// `0 ≤ blocked_balance ≤ balance`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Owner.
+    pub user_id: UserId,
+    /// Currency of every cash amount of the account.
+    pub currency: Currency,
+    /// All cash, including what is blocked.
+    pub balance: Money,
+    /// Cash reserved by open BUY orders.
+    pub blocked_balance: Money,
+    /// Optimistic-concurrency version: 0 for an account not stored yet, then 1, 2, … as stored.
+    pub version: i64,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// When the account last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Account {
+    /// A new, empty account that is not stored yet.
+    #[must_use]
+    pub fn open(user_id: UserId, currency: Currency, now: DateTime<Utc>) -> Self {
+        Account {
+            user_id,
+            currency,
+            balance: Money::ZERO,
+            blocked_balance: Money::ZERO,
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// `balance − blocked_balance`: what a withdrawal or a new order may use.
+    #[must_use]
+    pub fn available_balance(&self) -> Money {
+        Money::from_stored(self.balance.value() - self.blocked_balance.value())
+    }
+
+    /// Panics when the account breaks an invariant: a bug, never an input error, and the
+    /// transaction that would store it must not commit.
+    pub fn assert_invariants(&self) {
+        assert!(
+            self.balance.value() >= Decimal::ZERO,
+            "negative balance: {self:?}"
+        );
+        assert!(
+            self.blocked_balance.value() >= Decimal::ZERO,
+            "negative blocked balance: {self:?}"
+        );
+        assert!(
+            self.blocked_balance <= self.balance,
+            "blocked above balance: {self:?}"
+        );
+    }
+}
+
+/// An investor's holding of one ticker.
+///
+/// Invariant: `0 ≤ blocked_quantity ≤ quantity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// Owner.
+    pub user_id: UserId,
+    /// Instrument.
+    pub ticker: Ticker,
+    /// Shares held, including blocked ones.
+    pub quantity: Quantity,
+    /// Shares reserved by open SELL orders.
+    pub blocked_quantity: Quantity,
+    /// Cost basis per share: weighted on buys, unchanged on sells.
+    pub average_price: Price,
+    /// Sum over sells of `(executed price − average price) × quantity`, in the account's
+    /// currency (may be negative).
+    pub realized_pnl: Decimal,
+    /// Optimistic-concurrency version, as on [`Account::version`].
+    pub version: i64,
+    /// When the position last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Position {
+    /// An empty position that is not stored yet.
+    #[must_use]
+    pub fn open(user_id: UserId, ticker: Ticker, now: DateTime<Utc>) -> Self {
+        Position {
+            user_id,
+            ticker,
+            quantity: Quantity::ZERO,
+            blocked_quantity: Quantity::ZERO,
+            average_price: Price::ZERO,
+            realized_pnl: Decimal::ZERO,
+            version: 0,
+            updated_at: now,
+        }
+    }
+
+    /// `quantity − blocked_quantity`: what a new SELL order may reserve.
+    #[must_use]
+    pub fn available_quantity(&self) -> Quantity {
+        Quantity::from_stored(self.quantity.value() - self.blocked_quantity.value())
+    }
+
+    /// Panics when the position breaks an invariant (see [`Account::assert_invariants`]).
+    pub fn assert_invariants(&self) {
+        assert!(
+            self.blocked_quantity.value() >= Decimal::ZERO,
+            "negative blocked quantity: {self:?}"
+        );
+        assert!(
+            self.blocked_quantity <= self.quantity,
+            "blocked above quantity: {self:?}"
+        );
+    }
+}
+
+/// The last execution price the wallet booked for a ticker: the valuation fallback when the
+/// market-data feed has no price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastTrade {
+    /// Instrument.
+    pub ticker: Ticker,
+    /// Executed price.
+    pub price: Price,
+    /// When the wallet booked it.
+    pub traded_at: DateTime<Utc>,
+}

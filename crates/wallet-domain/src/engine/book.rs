@@ -1,0 +1,266 @@
+//! The in-memory working set of a unit of work.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::account::{Account, LastTrade, Position};
+use crate::amount::{Currency, Price};
+use crate::hold::Hold;
+use crate::ids::{OrderId, Ticker, UserId};
+use crate::ledger::LedgerEntry;
+use crate::ports::{ChangeSet, IdempotencyRecord, Snapshot};
+use crate::wallet_event::{WalletEvent, WalletEventType};
+
+#[derive(Debug)]
+struct Tracked<T> {
+    value: T,
+    changed: bool,
+}
+
+impl<T> Tracked<T> {
+    fn loaded(value: T) -> Self {
+        Tracked {
+            value,
+            changed: false,
+        }
+    }
+}
+
+/// The accounts, positions and holds a unit of work loaded, with the changes made to them and
+/// the ledger entries, wallet events and last trades those changes produced.
+#[derive(Debug)]
+pub struct WalletBook {
+    default_currency: Currency,
+    accounts: HashMap<UserId, Tracked<Account>>,
+    positions: HashMap<(UserId, Ticker), Tracked<Position>>,
+    holds: HashMap<OrderId, Tracked<Hold>>,
+    idempotency: HashMap<(UserId, String), IdempotencyRecord>,
+    new_idempotency: Vec<IdempotencyRecord>,
+    ledger: Vec<LedgerEntry>,
+    outbox: Vec<WalletEvent>,
+    last_trades: HashMap<Ticker, LastTrade>,
+}
+
+impl WalletBook {
+    /// A book over the rows of `snapshot`; accounts it opens use `default_currency`.
+    #[must_use]
+    pub fn new(snapshot: Snapshot, default_currency: Currency) -> Self {
+        WalletBook {
+            default_currency,
+            accounts: snapshot
+                .accounts
+                .into_iter()
+                .map(|account| (account.user_id.clone(), Tracked::loaded(account)))
+                .collect(),
+            positions: snapshot
+                .positions
+                .into_iter()
+                .map(|position| {
+                    (
+                        (position.user_id.clone(), position.ticker.clone()),
+                        Tracked::loaded(position),
+                    )
+                })
+                .collect(),
+            holds: snapshot
+                .holds
+                .into_iter()
+                .map(|hold| (hold.order_id, Tracked::loaded(hold)))
+                .collect(),
+            idempotency: snapshot
+                .idempotency
+                .into_iter()
+                .map(|record| ((record.user_id.clone(), record.key.clone()), record))
+                .collect(),
+            new_idempotency: Vec::new(),
+            ledger: Vec::new(),
+            outbox: Vec::new(),
+            last_trades: HashMap::new(),
+        }
+    }
+
+    /// The currency of accounts opened by this book.
+    #[must_use]
+    pub fn default_currency(&self) -> Currency {
+        self.default_currency
+    }
+
+    /// The account of `user` as it stands in the book.
+    #[must_use]
+    pub fn account(&self, user: &UserId) -> Option<&Account> {
+        self.accounts.get(user).map(|tracked| &tracked.value)
+    }
+
+    /// The position of `user` in `ticker` as it stands in the book.
+    #[must_use]
+    pub fn position(&self, user: &UserId, ticker: &Ticker) -> Option<&Position> {
+        self.positions
+            .get(&(user.clone(), ticker.clone()))
+            .map(|tracked| &tracked.value)
+    }
+
+    /// The hold of `order` as it stands in the book.
+    #[must_use]
+    pub fn hold(&self, order: OrderId) -> Option<&Hold> {
+        self.holds.get(&order).map(|tracked| &tracked.value)
+    }
+
+    /// The stored idempotency record of `key`, if the request was applied before.
+    #[must_use]
+    pub fn idempotency_record(&self, user: &UserId, key: &str) -> Option<&IdempotencyRecord> {
+        self.idempotency.get(&(user.clone(), key.to_owned()))
+    }
+
+    /// Ledger entries written so far.
+    #[must_use]
+    pub fn ledger(&self) -> &[LedgerEntry] {
+        &self.ledger
+    }
+
+    /// Wallet events published so far.
+    #[must_use]
+    pub fn outbox(&self) -> &[WalletEvent] {
+        &self.outbox
+    }
+
+    pub(crate) fn put_account(&mut self, account: Account) {
+        account.assert_invariants();
+        let key = account.user_id.clone();
+        self.accounts.insert(
+            key,
+            Tracked {
+                value: account,
+                changed: true,
+            },
+        );
+    }
+
+    pub(crate) fn put_position(&mut self, position: Position) {
+        position.assert_invariants();
+        let key = (position.user_id.clone(), position.ticker.clone());
+        self.positions.insert(
+            key,
+            Tracked {
+                value: position,
+                changed: true,
+            },
+        );
+    }
+
+    pub(crate) fn put_hold(&mut self, hold: Hold) {
+        hold.assert_invariants();
+        self.holds.insert(
+            hold.order_id,
+            Tracked {
+                value: hold,
+                changed: true,
+            },
+        );
+    }
+
+    pub(crate) fn remember_idempotency(&mut self, record: IdempotencyRecord) {
+        self.idempotency
+            .insert((record.user_id.clone(), record.key.clone()), record.clone());
+        self.new_idempotency.push(record);
+    }
+
+    pub(crate) fn record_trade(&mut self, ticker: &Ticker, price: Price, now: DateTime<Utc>) {
+        self.last_trades.insert(
+            ticker.clone(),
+            LastTrade {
+                ticker: ticker.clone(),
+                price,
+                traded_at: now,
+            },
+        );
+    }
+
+    /// Appends a ledger entry whose `*_after` fields are taken from `account`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn book_entry(&mut self, entry: LedgerDraft, account: &Account, now: DateTime<Utc>) {
+        self.ledger.push(LedgerEntry {
+            user_id: account.user_id.clone(),
+            entry_type: entry.entry_type,
+            order_id: entry.order_id,
+            step_key: entry.step_key,
+            cash_amount: entry.cash_amount,
+            blocked_amount: entry.blocked_amount,
+            ticker: entry.ticker,
+            quantity: entry.quantity,
+            blocked_quantity: entry.blocked_quantity,
+            balance_after: account.balance,
+            blocked_balance_after: account.blocked_balance,
+            occurred_at: now,
+        });
+    }
+
+    pub(crate) fn publish(&mut self, event: EventDraft, now: DateTime<Utc>) {
+        self.outbox.push(WalletEvent {
+            event_id: WalletEvent::id_for_step(&event.step_key),
+            event_type: event.event_type,
+            user_id: event.user_id,
+            order_id: event.order_id,
+            amount: event.amount,
+            ticker: event.ticker,
+            quantity: event.quantity,
+            reason: event.reason,
+            occurred_at: now,
+        });
+    }
+
+    /// Everything the book changed, for [`crate::ports::WalletStore::commit`].
+    #[must_use]
+    pub fn into_changes(self) -> ChangeSet {
+        fn changed<K, T>(rows: HashMap<K, Tracked<T>>) -> Vec<T> {
+            rows.into_values()
+                .filter(|tracked| tracked.changed)
+                .map(|tracked| tracked.value)
+                .collect()
+        }
+        let mut accounts = changed(self.accounts);
+        accounts.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        let mut positions = changed(self.positions);
+        positions.sort_by(|a, b| (&a.user_id, &a.ticker).cmp(&(&b.user_id, &b.ticker)));
+        let mut holds = changed(self.holds);
+        holds.sort_by_key(|hold| hold.order_id);
+        let mut last_trades: Vec<LastTrade> = self.last_trades.into_values().collect();
+        last_trades.sort_by(|a, b| a.ticker.cmp(&b.ticker));
+        ChangeSet {
+            accounts,
+            positions,
+            holds,
+            ledger: self.ledger,
+            outbox: self.outbox,
+            last_trades,
+            idempotency: self.new_idempotency,
+        }
+    }
+}
+
+/// A ledger entry before the account's `*_after` values are known.
+#[derive(Debug)]
+pub(crate) struct LedgerDraft {
+    pub entry_type: crate::ledger::EntryType,
+    pub order_id: Option<OrderId>,
+    pub step_key: String,
+    pub cash_amount: Decimal,
+    pub blocked_amount: Decimal,
+    pub ticker: Option<Ticker>,
+    pub quantity: Decimal,
+    pub blocked_quantity: Decimal,
+}
+
+/// A wallet event before its id and time are set.
+#[derive(Debug)]
+pub(crate) struct EventDraft {
+    pub step_key: String,
+    pub event_type: WalletEventType,
+    pub user_id: UserId,
+    pub order_id: Option<OrderId>,
+    pub amount: Option<Decimal>,
+    pub ticker: Option<Ticker>,
+    pub quantity: Option<Decimal>,
+    pub reason: Option<String>,
+}

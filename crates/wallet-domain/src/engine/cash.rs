@@ -1,0 +1,194 @@
+//! Deposits and withdrawals (SPEC §5), through the same book and ledger as order events.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use thiserror::Error;
+use uuid::Uuid;
+
+use super::book::{EventDraft, LedgerDraft, WalletBook};
+use crate::account::Account;
+use crate::amount::{AmountError, Money};
+use crate::ids::UserId;
+use crate::ledger::EntryType;
+use crate::ports::IdempotencyRecord;
+use crate::wallet_event::WalletEventType;
+
+/// A cash movement requested over HTTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CashOperation {
+    /// The account.
+    pub user_id: UserId,
+    /// How much, already checked as a request amount.
+    pub amount: Money,
+    /// The client's `Idempotency-Key`, if any.
+    pub idempotency_key: Option<String>,
+    /// A fresh id naming this request's ledger step when there is no idempotency key.
+    pub request_id: Uuid,
+}
+
+/// Why a deposit or withdrawal was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CashError {
+    /// Withdrawal from an account that does not exist.
+    #[error("account {0} does not exist")]
+    AccountNotFound(UserId),
+    /// Withdrawal above the available balance.
+    #[error("insufficient funds: available {available}, requested {requested}")]
+    InsufficientFunds {
+        /// Available balance.
+        available: Money,
+        /// Requested amount.
+        requested: Money,
+    },
+    /// The balance would reach 10^15.
+    #[error(transparent)]
+    Amount(#[from] AmountError),
+    /// The idempotency key was used before for a different request.
+    #[error("idempotency key `{0}` was already used for a different request")]
+    IdempotencyConflict(String),
+}
+
+impl CashOperation {
+    fn fingerprint(&self, entry_type: EntryType) -> String {
+        format!("{entry_type}:{}", self.amount.value().normalize())
+    }
+
+    fn step_key(&self, entry_type: EntryType) -> String {
+        match &self.idempotency_key {
+            Some(key) => format!(
+                "{}:{}:key:{key}",
+                entry_type.as_str().to_ascii_lowercase(),
+                self.user_id
+            ),
+            None => format!(
+                "{}:{}",
+                entry_type.as_str().to_ascii_lowercase(),
+                self.request_id
+            ),
+        }
+    }
+}
+
+impl WalletBook {
+    /// Credits `operation.amount`, opening the account on first use.
+    ///
+    /// # Errors
+    /// [`CashError::Amount`] when the balance would reach 10^15,
+    /// [`CashError::IdempotencyConflict`] for a reused key with another request.
+    pub fn deposit(
+        &mut self,
+        operation: &CashOperation,
+        now: DateTime<Utc>,
+    ) -> Result<Account, CashError> {
+        if let Some(replayed) = self.replay(operation, EntryType::Deposit)? {
+            return Ok(replayed);
+        }
+        let mut account = self
+            .account(&operation.user_id)
+            .cloned()
+            .unwrap_or_else(|| {
+                Account::open(operation.user_id.clone(), self.default_currency(), now)
+            });
+        account.balance = account.balance.checked_add(operation.amount, "balance")?;
+        Ok(self.book_cash(operation, account, EntryType::Deposit, now))
+    }
+
+    /// Debits `operation.amount` from the available balance.
+    ///
+    /// # Errors
+    /// [`CashError::AccountNotFound`], [`CashError::InsufficientFunds`],
+    /// [`CashError::IdempotencyConflict`].
+    pub fn withdraw(
+        &mut self,
+        operation: &CashOperation,
+        now: DateTime<Utc>,
+    ) -> Result<Account, CashError> {
+        if let Some(replayed) = self.replay(operation, EntryType::Withdrawal)? {
+            return Ok(replayed);
+        }
+        let Some(mut account) = self.account(&operation.user_id).cloned() else {
+            return Err(CashError::AccountNotFound(operation.user_id.clone()));
+        };
+        let available = account.available_balance();
+        if available < operation.amount {
+            return Err(CashError::InsufficientFunds {
+                available,
+                requested: operation.amount,
+            });
+        }
+        account.balance = Money::from_stored(account.balance.value() - operation.amount.value());
+        Ok(self.book_cash(operation, account, EntryType::Withdrawal, now))
+    }
+
+    fn replay(
+        &self,
+        operation: &CashOperation,
+        entry_type: EntryType,
+    ) -> Result<Option<Account>, CashError> {
+        let Some(key) = &operation.idempotency_key else {
+            return Ok(None);
+        };
+        match self.idempotency_record(&operation.user_id, key) {
+            Some(record) if record.fingerprint == operation.fingerprint(entry_type) => {
+                Ok(Some(record.account.clone()))
+            }
+            Some(_) => Err(CashError::IdempotencyConflict(key.clone())),
+            None => Ok(None),
+        }
+    }
+
+    fn book_cash(
+        &mut self,
+        operation: &CashOperation,
+        mut account: Account,
+        entry_type: EntryType,
+        now: DateTime<Utc>,
+    ) -> Account {
+        account.updated_at = now;
+        let (signed, event_type) = match entry_type {
+            EntryType::Deposit => (operation.amount.value(), WalletEventType::Deposited),
+            _ => (-operation.amount.value(), WalletEventType::Withdrawn),
+        };
+        let step_key = operation.step_key(entry_type);
+        self.book_entry(
+            LedgerDraft {
+                entry_type,
+                order_id: None,
+                step_key: step_key.clone(),
+                cash_amount: signed,
+                blocked_amount: Decimal::ZERO,
+                ticker: None,
+                quantity: Decimal::ZERO,
+                blocked_quantity: Decimal::ZERO,
+            },
+            &account,
+            now,
+        );
+        let mut amount = operation.amount.value();
+        amount.rescale(account.currency.scale());
+        self.publish(
+            EventDraft {
+                step_key,
+                event_type,
+                user_id: account.user_id.clone(),
+                order_id: None,
+                amount: Some(amount),
+                ticker: None,
+                quantity: None,
+                reason: None,
+            },
+            now,
+        );
+        if let Some(key) = &operation.idempotency_key {
+            self.remember_idempotency(IdempotencyRecord {
+                user_id: account.user_id.clone(),
+                key: key.clone(),
+                fingerprint: operation.fingerprint(entry_type),
+                account: account.clone(),
+                created_at: now,
+            });
+        }
+        self.put_account(account.clone());
+        account
+    }
+}

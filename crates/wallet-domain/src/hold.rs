@@ -1,0 +1,169 @@
+//! Holds: one per order id, what the order reserved and how much of it has been filled
+//! (SPEC §3 "Hold").
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use crate::amount::{Money, Price, Quantity};
+use crate::ids::{OrderId, Ticker, UserId};
+
+/// Direction of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// Spends cash, receives shares.
+    Buy,
+    /// Spends shares, receives cash.
+    Sell,
+}
+
+/// Life cycle of a hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HoldStatus {
+    /// The order's cash or shares are blocked.
+    Reserved,
+    /// Part of the order is settled; the rest stays blocked.
+    PartiallyFilled,
+    /// Settled; nothing blocked. Final.
+    Filled,
+    /// Cancelled, rejected or expired by the Order API; nothing blocked. Final.
+    Released,
+    /// Released by the wallet's sweeper after the hold time-to-live. A later fill is still booked.
+    Expired,
+    /// The reservation was refused. Final.
+    Denied,
+}
+
+impl HoldStatus {
+    /// True while the hold may still block cash or shares.
+    #[must_use]
+    pub fn is_active(self) -> bool {
+        matches!(self, HoldStatus::Reserved | HoldStatus::PartiallyFilled)
+    }
+}
+
+/// Why a reservation was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DenyReason {
+    /// Available cash below the reservation.
+    InsufficientFunds,
+    /// Available shares below the order quantity.
+    InsufficientPosition,
+    /// The user has no account.
+    AccountNotFound,
+}
+
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            /// The stable upper-case name used in JSON, storage and metrics.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownName;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(UnknownName { kind: stringify!($name), name: other.chars().take(40).collect() }),
+                }
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+text_enum!(Side { Buy => "BUY", Sell => "SELL" });
+text_enum!(HoldStatus {
+    Reserved => "RESERVED",
+    PartiallyFilled => "PARTIALLY_FILLED",
+    Filled => "FILLED",
+    Released => "RELEASED",
+    Expired => "EXPIRED",
+    Denied => "DENIED",
+});
+text_enum!(DenyReason {
+    InsufficientFunds => "INSUFFICIENT_FUNDS",
+    InsufficientPosition => "INSUFFICIENT_POSITION",
+    AccountNotFound => "ACCOUNT_NOT_FOUND",
+});
+
+/// A name that is not one of an enumeration's stable names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{name}` is not a valid {kind}")]
+pub struct UnknownName {
+    /// The enumeration.
+    pub kind: &'static str,
+    /// What was given.
+    pub name: String,
+}
+
+/// What one order has reserved and settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// The order (unique).
+    pub order_id: OrderId,
+    /// Owner.
+    pub user_id: UserId,
+    /// BUY reserves cash, SELL reserves shares.
+    pub side: Side,
+    /// Instrument.
+    pub ticker: Ticker,
+    /// Ordered quantity.
+    pub quantity: Quantity,
+    /// Limit price of the order, when the wallet saw one.
+    pub limit_price: Option<Price>,
+    /// Cash still blocked by this BUY order.
+    pub reserved_amount: Money,
+    /// Shares still blocked by this SELL order.
+    pub reserved_quantity: Quantity,
+    /// Cumulative quantity settled.
+    pub filled_quantity: Quantity,
+    /// Cumulative cash settled: cost of a BUY, proceeds of a SELL.
+    pub filled_amount: Money,
+    /// Where the hold is in its life cycle.
+    pub status: HoldStatus,
+    /// Set when `status` is [`HoldStatus::Denied`].
+    pub deny_reason: Option<DenyReason>,
+    /// Optimistic-concurrency version, as on [`crate::Account::version`].
+    pub version: i64,
+    /// When the wallet first saw the order.
+    pub created_at: DateTime<Utc>,
+    /// When the hold last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Hold {
+    /// Panics when the hold breaks an invariant (a bug; see [`crate::Account::assert_invariants`]).
+    pub fn assert_invariants(&self) {
+        assert!(
+            self.filled_quantity <= self.quantity,
+            "filled above ordered: {self:?}"
+        );
+        if !self.status.is_active() {
+            assert!(
+                self.reserved_amount.is_zero(),
+                "final hold keeps cash: {self:?}"
+            );
+            assert!(
+                self.reserved_quantity.is_zero(),
+                "final hold keeps shares: {self:?}"
+            );
+        }
+        assert_eq!(
+            self.deny_reason.is_some(),
+            self.status == HoldStatus::Denied,
+            "deny reason: {self:?}"
+        );
+    }
+}

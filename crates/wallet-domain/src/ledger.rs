@@ -1,0 +1,84 @@
+//! The append-only ledger (SPEC §3 "Ledger"): one entry for every change of balance, blocked
+//! balance, quantity or blocked quantity, written in the same transaction as the change.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::amount::Money;
+use crate::hold::{UnknownName, text_enum};
+use crate::ids::{OrderId, Ticker, UserId};
+
+/// What a ledger entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryType {
+    /// Cash credited over HTTP.
+    Deposit,
+    /// Cash debited over HTTP.
+    Withdrawal,
+    /// Cash blocked by a BUY order.
+    Reserve,
+    /// Blocked cash released (unused by a fill, or the order ended).
+    Refund,
+    /// Cash paid and shares received by a BUY fill.
+    Settlement,
+    /// Shares delivered and cash received by a SELL fill.
+    Sale,
+    /// Shares blocked by a SELL order.
+    AssetReserve,
+    /// Blocked shares released.
+    AssetRelease,
+}
+
+text_enum!(EntryType {
+    Deposit => "DEPOSIT",
+    Withdrawal => "WITHDRAWAL",
+    Reserve => "RESERVE",
+    Refund => "REFUND",
+    Settlement => "SETTLEMENT",
+    Sale => "SALE",
+    AssetReserve => "ASSET_RESERVE",
+    AssetRelease => "ASSET_RELEASE",
+});
+
+/// One ledger line. Signed deltas say what changed; the `*_after` fields say where the account
+/// stood after it, which is what a statement and a balance-at-a-time query read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// Account.
+    pub user_id: UserId,
+    /// What happened.
+    pub entry_type: EntryType,
+    /// The order, for every entry but deposits and withdrawals.
+    pub order_id: Option<OrderId>,
+    /// Unique name of the step that wrote the entry, e.g. `order:1001:SETTLEMENT:100`: the
+    /// store refuses a second entry for the same step, so no step is ever booked twice.
+    pub step_key: String,
+    /// Signed change of `balance`.
+    pub cash_amount: Decimal,
+    /// Signed change of `blocked_balance`.
+    pub blocked_amount: Decimal,
+    /// Instrument, for entries that move shares.
+    pub ticker: Option<Ticker>,
+    /// Signed change of the position's quantity.
+    pub quantity: Decimal,
+    /// Signed change of the position's blocked quantity.
+    pub blocked_quantity: Decimal,
+    /// Account balance after the entry.
+    pub balance_after: Money,
+    /// Account blocked balance after the entry.
+    pub blocked_balance_after: Money,
+    /// When the wallet booked it.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// A stored ledger entry with its position in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLedgerEntry {
+    /// Monotonic id assigned by the store; statements page by it.
+    pub id: i64,
+    /// The entry.
+    pub entry: LedgerEntry,
+}

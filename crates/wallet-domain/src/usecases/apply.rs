@@ -1,0 +1,184 @@
+//! Writes: apply a batch of order events, expire holds, deposit, withdraw. Each is one unit of
+//! work — load, apply in a [`WalletBook`], commit — retried from the start when a concurrent
+//! writer got there first.
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use crate::account::Account;
+use crate::amount::Currency;
+use crate::engine::{CashError, CashOperation, EventOutcome, WalletBook};
+use crate::ids::{OrderId, UserId};
+use crate::order_event::OrderEvent;
+use crate::ports::{LoadRequest, StoreError, WalletStore};
+
+/// Attempts of a unit of work before a conflict is reported to the caller.
+pub const CONFLICT_ATTEMPTS_MAX: u32 = 8;
+
+/// Failure of a write use case.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ApplyError {
+    /// The store failed; [`StoreError::Conflict`] only after [`CONFLICT_ATTEMPTS_MAX`] attempts.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A deposit or withdrawal was refused.
+    #[error(transparent)]
+    Cash(#[from] CashError),
+}
+
+/// The write side of the wallet.
+#[derive(Debug, Clone)]
+pub struct WalletService<S> {
+    store: S,
+    default_currency: Currency,
+}
+
+impl<S: WalletStore> WalletService<S> {
+    /// A service writing through `store`; new accounts are opened in `default_currency`.
+    pub fn new(store: S, default_currency: Currency) -> Self {
+        WalletService {
+            store,
+            default_currency,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The currency of new accounts.
+    pub fn default_currency(&self) -> Currency {
+        self.default_currency
+    }
+
+    /// Runs `apply` on a book over the rows of `request` and commits what it changed, all in
+    /// one transaction; on a conflict, reloads and runs it again.
+    async fn unit_of_work<T, E>(
+        &self,
+        request: &LoadRequest,
+        mut apply: impl FnMut(&mut WalletBook) -> Result<T, E>,
+    ) -> Result<T, ApplyError>
+    where
+        ApplyError: From<E>,
+    {
+        let mut attempt = 1;
+        loop {
+            let snapshot = self.store.load(request).await?;
+            let mut book = WalletBook::new(snapshot, self.default_currency);
+            let result = apply(&mut book)?;
+            let changes = book.into_changes();
+            if changes.is_empty() {
+                return Ok(result);
+            }
+            match self.store.commit(changes).await {
+                Ok(()) => return Ok(result),
+                Err(StoreError::Conflict(_)) if attempt < CONFLICT_ATTEMPTS_MAX => attempt += 1,
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// Applies `events` in order, in one transaction, and returns one outcome per event.
+    ///
+    /// # Errors
+    /// [`ApplyError::Store`] when the store is unavailable or conflicts persist: nothing was
+    /// applied and the caller retries the batch later.
+    pub async fn apply_order_events(
+        &self,
+        events: &[OrderEvent],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<EventOutcome>, ApplyError> {
+        let mut request = LoadRequest::default();
+        for event in events {
+            request.users.insert(event.user_id.clone());
+            request
+                .positions
+                .insert((event.user_id.clone(), event.ticker.clone()));
+            request.orders.insert(event.order_id);
+        }
+        self.unit_of_work(&request, |book| {
+            Ok::<_, ApplyError>(
+                events
+                    .iter()
+                    .map(|event| book.apply_order_event(event, now))
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    /// Expires the given active holds (the sweeper's list), in one transaction.
+    ///
+    /// # Errors
+    /// As [`WalletService::apply_order_events`].
+    pub async fn expire_holds(
+        &self,
+        holds: &[(OrderId, UserId)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<EventOutcome>, ApplyError> {
+        let mut request = LoadRequest::default();
+        for (order, user) in holds {
+            request.users.insert(user.clone());
+            request.orders.insert(*order);
+        }
+        // Positions are needed to release shares; the tickers are known only once the holds
+        // are loaded, so the request is widened by one read.
+        let snapshot = self.store.load(&request).await?;
+        for hold in &snapshot.holds {
+            request
+                .positions
+                .insert((hold.user_id.clone(), hold.ticker.clone()));
+        }
+        self.unit_of_work(&request, |book| {
+            Ok::<_, ApplyError>(
+                holds
+                    .iter()
+                    .map(|(order, _)| book.expire_hold(*order, now))
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    /// Deposits cash, opening the account on first use; returns the account after it.
+    ///
+    /// # Errors
+    /// [`ApplyError::Cash`] for a refused deposit, [`ApplyError::Store`] as above.
+    pub async fn deposit(
+        &self,
+        operation: &CashOperation,
+        now: DateTime<Utc>,
+    ) -> Result<Account, ApplyError> {
+        self.unit_of_work(&cash_request(operation), |book| {
+            book.deposit(operation, now)
+        })
+        .await
+    }
+
+    /// Withdraws available cash; returns the account after it.
+    ///
+    /// # Errors
+    /// [`ApplyError::Cash`] for a refused withdrawal, [`ApplyError::Store`] as above.
+    pub async fn withdraw(
+        &self,
+        operation: &CashOperation,
+        now: DateTime<Utc>,
+    ) -> Result<Account, ApplyError> {
+        self.unit_of_work(&cash_request(operation), |book| {
+            book.withdraw(operation, now)
+        })
+        .await
+    }
+}
+
+fn cash_request(operation: &CashOperation) -> LoadRequest {
+    let mut request = LoadRequest::default();
+    request.users.insert(operation.user_id.clone());
+    if let Some(key) = &operation.idempotency_key {
+        request
+            .idempotency_keys
+            .insert((operation.user_id.clone(), key.clone()));
+    }
+    request
+}

@@ -1,0 +1,146 @@
+//! Outgoing wallet events (SPEC §4 `wallet-events-v1`), written to the outbox in the same
+//! transaction as the change they announce.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::hold::{UnknownName, text_enum};
+use crate::ids::{OrderId, Ticker, UserId};
+
+/// Namespace of the deterministic event ids: the same step always yields the same `eventId`, so
+/// a consumer that drops duplicates by id also drops a step re-announced after a crash.
+const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6b1d_3c9e_5f0a_4e7b_9c2d_8a41_f0e3_b7d2);
+
+/// Kinds of outgoing event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WalletEventType {
+    /// Cash blocked for a BUY.
+    FundsReserved,
+    /// Shares blocked for a SELL.
+    AssetsReserved,
+    /// A reservation was refused; `reason` says why.
+    ReservationRejected,
+    /// A fill was settled.
+    OrderSettled,
+    /// A reservation was released; `reason` is the order status or `EXPIRED`.
+    ReservationReleased,
+    /// Cash deposited.
+    Deposited,
+    /// Cash withdrawn.
+    Withdrawn,
+}
+
+text_enum!(WalletEventType {
+    FundsReserved => "FUNDS_RESERVED",
+    AssetsReserved => "ASSETS_RESERVED",
+    ReservationRejected => "RESERVATION_REJECTED",
+    OrderSettled => "ORDER_SETTLED",
+    ReservationReleased => "RESERVATION_RELEASED",
+    Deposited => "DEPOSITED",
+    Withdrawn => "WITHDRAWN",
+});
+
+/// One outgoing event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletEvent {
+    /// Unique id, derived from the step that produced the event.
+    pub event_id: Uuid,
+    /// Kind.
+    pub event_type: WalletEventType,
+    /// Account (also the Kafka key).
+    pub user_id: UserId,
+    /// Order, when the event concerns one.
+    pub order_id: Option<OrderId>,
+    /// Cash amount, already in the currency's scale.
+    pub amount: Option<Decimal>,
+    /// Instrument.
+    pub ticker: Option<Ticker>,
+    /// Shares.
+    pub quantity: Option<Decimal>,
+    /// Why, for rejections and releases.
+    pub reason: Option<String>,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// The JSON shape of SPEC §4, decimals as strings.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WalletEventJson<'a> {
+    event_id: Uuid,
+    #[serde(rename = "type")]
+    event_type: &'static str,
+    user_id: &'a str,
+    order_id: Option<i64>,
+    amount: Option<String>,
+    ticker: Option<&'a str>,
+    quantity: Option<String>,
+    reason: Option<&'a str>,
+    occurred_at: String,
+}
+
+impl WalletEvent {
+    /// The id of the event announcing `step_key` (see [`crate::LedgerEntry::step_key`]).
+    #[must_use]
+    pub fn id_for_step(step_key: &str) -> Uuid {
+        Uuid::new_v5(&EVENT_ID_NAMESPACE, step_key.as_bytes())
+    }
+
+    /// The event as the JSON value published on `wallet-events-v1`.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let json = WalletEventJson {
+            event_id: self.event_id,
+            event_type: self.event_type.as_str(),
+            user_id: self.user_id.as_str(),
+            order_id: self.order_id.map(OrderId::get),
+            amount: self.amount.map(|amount| amount.to_string()),
+            ticker: self.ticker.as_ref().map(Ticker::as_str),
+            quantity: self
+                .quantity
+                .map(|quantity| quantity.normalize().to_string()),
+            reason: self.reason.as_deref(),
+            occurred_at: self
+                .occurred_at
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+        };
+        // Serialising plain strings, numbers and options into a String cannot fail.
+        serde_json::to_string(&json).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_has_the_contract_fields_with_decimal_strings() {
+        let event = WalletEvent {
+            event_id: WalletEvent::id_for_step("order:1001:RESERVE"),
+            event_type: WalletEventType::FundsReserved,
+            user_id: UserId::parse("investor-42").unwrap(),
+            order_id: Some(OrderId::new(1001).unwrap()),
+            amount: Some(Decimal::from_str_exact("3855.00").unwrap()),
+            ticker: Some(Ticker::parse("PETR4").unwrap()),
+            quantity: None,
+            reason: None,
+            occurred_at: DateTime::from_timestamp(1_777_630_530, 0).unwrap(),
+        };
+        let json: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
+        assert_eq!(json["type"], "FUNDS_RESERVED");
+        assert_eq!(json["amount"], "3855.00");
+        assert_eq!(json["orderId"], 1001);
+        assert_eq!(json["userId"], "investor-42");
+        assert!(json["reason"].is_null());
+        assert_eq!(json["eventId"], event.event_id.to_string());
+        assert_ne!(
+            event.event_id,
+            WalletEvent::id_for_step("order:1001:REFUND")
+        );
+    }
+}
