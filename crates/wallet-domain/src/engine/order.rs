@@ -48,25 +48,24 @@ impl WalletBook {
     /// Applies one order event. Never fails: every outcome, including a dead letter, is a
     /// value, and a dead-lettered event leaves the book as it was.
     pub fn apply_order_event(&mut self, event: &OrderEvent, now: DateTime<Utc>) -> EventOutcome {
-        if let Some(hold) = self.hold(event.order_id) {
-            if hold.user_id != event.user_id
+        if let Some(hold) = self.hold(event.order_id)
+            && (hold.user_id != event.user_id
                 || hold.side != event.side
-                || hold.ticker != event.ticker
-            {
-                return dead_letter(
-                    DeadLetterReason::OrderMismatch,
-                    format!(
-                        "order {} is held for {} {} {}, the event says {} {} {}",
-                        event.order_id,
-                        hold.user_id,
-                        hold.side,
-                        hold.ticker,
-                        event.user_id,
-                        event.side,
-                        event.ticker
-                    ),
-                );
-            }
+                || hold.ticker != event.ticker)
+        {
+            return dead_letter(
+                DeadLetterReason::OrderMismatch,
+                format!(
+                    "order {} is held for {} {} {}, the event says {} {} {}",
+                    event.order_id,
+                    hold.user_id,
+                    hold.side,
+                    hold.ticker,
+                    event.user_id,
+                    event.side,
+                    event.ticker
+                ),
+            );
         }
         match &event.status {
             OrderStatus::Ignored(_) => EventOutcome::Ignored,

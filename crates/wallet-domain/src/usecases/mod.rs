@@ -4,5 +4,8 @@
 mod apply;
 mod valuation;
 
-pub use apply::{ApplyError, WalletService};
+pub use apply::{ApplyError, CONFLICT_ATTEMPTS_MAX, WalletService};
 pub use valuation::{PositionValuation, Summary, Valuation, ValuationError, value_summary};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,46 @@
+# Broker Wallet — every entry point a developer or CI needs.
+# CARGO_TARGET_DIR may point at a directory that survives between runs (CI does this).
+
+CARGO ?= cargo
+# I/O crates the domain must never depend on (SPEC §2).
+DOMAIN_FORBIDDEN := tokio|sea-orm|sqlx|redis|rdkafka|actix
+
+.PHONY: run test lint fmt domain-purity services bench doc clean
+
+## Starts the service on its embedded default: SQLite under data/, prices in memory, an
+## in-process Kafka broker whose address is printed at start-up.
+run:
+	$(CARGO) run -p wallet-app --bin wallet -- serve
+
+## Formatting, lints, the domain purity check and every test (unit, integration, doc).
+test: lint
+	scripts/services.sh
+	$(CARGO) test --workspace --all-targets --no-fail-fast
+	$(CARGO) test --workspace --doc
+
+## fmt check + clippy with warnings as errors + the domain purity check.
+lint: domain-purity
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## Fails when wallet-domain depends, even indirectly, on an I/O crate.
+domain-purity:
+	@if $(CARGO) tree -p wallet-domain -e normal --prefix none | grep -E '^($(DOMAIN_FORBIDDEN))( |-)'; then \
+		echo "wallet-domain must not depend on I/O crates (SPEC §2)"; exit 1; \
+	else echo "wallet-domain is pure: no $(DOMAIN_FORBIDDEN) in its dependency tree"; fi
+
+## Makes sure MariaDB and Redis (which the tests use) are running.
+services:
+	scripts/services.sh
+
+bench:
+	@echo "make bench: not built yet (issue 8)"
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p wallet-domain
+
+clean:
+	$(CARGO) clean
