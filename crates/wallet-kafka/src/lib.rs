@@ -1,1 +1,38 @@
-//! Placeholder until filled.
+//! # wallet-kafka
+//!
+//! The Kafka adapters of Broker Wallet (SPEC §4 "Kafka contract" and "Delivery"), on rdkafka:
+//!
+//! - [`OrderEventConsumer`] consumes `order-events-v1` in batches, applies each batch through
+//!   [`wallet_domain::usecases::WalletService::apply_order_events`] in one store transaction,
+//!   sends what the wallet will not apply to the dead-letter topic (original bytes, headers
+//!   [`dead_letter::HEADER_REASON`] …), and commits offsets only after both;
+//! - [`run_outbox_relay`] publishes the outbox's wallet events to `wallet-events-v1`;
+//! - [`replay_dead_letters`] re-publishes dead letters to the input topic;
+//! - [`EmbeddedBroker`] is the in-process broker of the embedded default (SPEC §7);
+//! - [`ConsumerHealth`] feeds `/health/ready`; metrics go through the `metrics` facade
+//!   (names in [`metrics`]).
+//!
+//! No rdkafka type appears in the public API: errors are [`KafkaError`].
+
+#![warn(missing_docs)]
+
+mod backoff;
+mod consumer;
+pub mod dead_letter;
+mod embedded;
+mod error;
+mod health;
+pub mod metrics;
+mod publisher;
+mod relay;
+mod replay;
+mod runtime;
+mod settings;
+
+pub use consumer::{OrderEventConsumer, run_consumer};
+pub use embedded::EmbeddedBroker;
+pub use error::KafkaError;
+pub use health::{ConsumerHealth, HealthSnapshot};
+pub use relay::run_outbox_relay;
+pub use replay::{HEADER_REPLAYED_FROM, ReplayRange, replay_dead_letters};
+pub use settings::{EMBEDDED_BROKERS, KafkaSettings};

@@ -1,0 +1,81 @@
+//! One producer wrapper shared by the dead-letter path, the outbox relay and the replay: it
+//! sends a group of records concurrently and reports, per record, whether the broker
+//! acknowledged it, so callers can retry exactly what was not acknowledged.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+
+use crate::error::KafkaError;
+use crate::settings::KafkaSettings;
+
+/// How long `send` waits for room in the client's queue before reporting the record failed.
+const QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A record to produce; borrowed so that dead letters carry the original bytes uncopied.
+#[derive(Debug, Clone)]
+pub(crate) struct OutRecord<'a> {
+    pub(crate) topic: &'a str,
+    pub(crate) key: Option<&'a [u8]>,
+    pub(crate) value: Option<&'a [u8]>,
+    pub(crate) headers: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// A producer with acknowledgements from all in-sync replicas.
+pub(crate) struct Publisher {
+    producer: FutureProducer,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher").finish_non_exhaustive()
+    }
+}
+
+impl Publisher {
+    pub(crate) fn new(settings: &KafkaSettings, client_id: &str) -> Result<Self, KafkaError> {
+        let producer = settings
+            .producer_config(client_id)?
+            .create()
+            .map_err(|error| KafkaError::client("create producer", &error))?;
+        Ok(Publisher { producer })
+    }
+
+    /// Sends every record and waits for all acknowledgements; one result per record, in order.
+    pub(crate) async fn send_all(&self, records: &[OutRecord<'_>]) -> Vec<Result<(), String>> {
+        let sends = records.iter().map(|record| async move {
+            let mut future = FutureRecord::<[u8], [u8]>::to(record.topic);
+            if let Some(key) = record.key {
+                future = future.key(key);
+            }
+            if let Some(value) = record.value {
+                future = future.payload(value);
+            }
+            if !record.headers.is_empty() {
+                let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+                for (key, value) in &record.headers {
+                    headers = headers.insert(Header {
+                        key,
+                        value: Some(value.as_slice()),
+                    });
+                }
+                future = future.headers(headers);
+            }
+            self.producer
+                .send(future, QUEUE_TIMEOUT)
+                .await
+                .map(|_| ())
+                .map_err(|(error, _)| error.to_string())
+        });
+        join_all(sends).await
+    }
+
+    /// Waits up to `timeout` for records still queued in the client.
+    pub(crate) fn flush(&self, timeout: Duration) {
+        if let Err(error) = self.producer.flush(timeout) {
+            tracing::warn!(%error, "producer flush did not complete");
+        }
+    }
+}

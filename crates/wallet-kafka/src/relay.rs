@@ -1,0 +1,99 @@
+//! The outbox relay (SPEC §4 `wallet-events-v1`): wallet events are written to an outbox table
+//! in the same transaction as the change they announce; this loop publishes them, keyed by
+//! user id, and marks them sent only after the broker acknowledged them. A crash between the
+//! acknowledgement and `mark_sent` publishes a row twice (consumers drop duplicates by
+//! `eventId`); no row is ever marked sent without being acknowledged, so none is lost.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use wallet_domain::ports::{Outbox, OutboxRecord};
+
+use crate::backoff::{Backoff, sleep_unless_shutdown};
+use crate::error::KafkaError;
+use crate::metrics;
+use crate::publisher::{OutRecord, Publisher};
+use crate::settings::KafkaSettings;
+
+/// Publishes outbox rows until `shutdown` turns true (or its sender is dropped).
+///
+/// Each round takes up to `outbox_batch_max` unsent rows (lowest id first), publishes them
+/// concurrently and marks sent the longest acknowledged prefix, so a row is never marked
+/// before an earlier one of the same round: per-user order holds on the topic, at least once.
+/// When the outbox is empty it waits `outbox_poll_interval_ms` before looking again.
+///
+/// # Errors
+/// [`KafkaError::Config`] or [`KafkaError::Client`] when the producer cannot be created;
+/// failures after that are retried with backoff.
+pub async fn run_outbox_relay<O: Outbox>(
+    outbox: O,
+    settings: &KafkaSettings,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), KafkaError> {
+    settings.validate()?;
+    let publisher = Publisher::new(settings, "wallet-outbox-relay")?;
+    let idle = Duration::from_millis(settings.outbox_poll_interval_ms);
+    let mut backoff = Backoff::new(settings.retry_backoff_ms_min, settings.retry_backoff_ms_max);
+    tracing::info!(topic = %settings.wallet_events_topic, "outbox relay started");
+    while !*shutdown.borrow() {
+        let rows = match outbox.pending(settings.outbox_batch_max).await {
+            Ok(rows) => rows,
+            Err(error) => {
+                tracing::warn!(%error, "outbox read failed; retrying");
+                metrics::retry("outbox_read");
+                backoff.wait(&mut shutdown).await;
+                continue;
+            }
+        };
+        if rows.is_empty() {
+            sleep_unless_shutdown(idle, &mut shutdown).await;
+            continue;
+        }
+        match publish_round(&outbox, &publisher, &settings.wallet_events_topic, &rows).await {
+            Ok(()) => backoff.reset(),
+            Err(error) => {
+                tracing::warn!(%error, "outbox round incomplete; retrying");
+                metrics::retry("outbox_publish");
+                backoff.wait(&mut shutdown).await;
+            }
+        }
+    }
+    // Anything still queued is acknowledged or dropped here; unmarked rows go out next start.
+    tokio::task::spawn_blocking(move || publisher.flush(Duration::from_secs(5)))
+        .await
+        .map_err(|error| KafkaError::Store(format!("relay shutdown: {error}")))?;
+    tracing::info!("outbox relay stopped");
+    Ok(())
+}
+
+/// Publishes `rows` and marks the acknowledged prefix sent; an error when not all went out.
+async fn publish_round<O: Outbox>(
+    outbox: &O,
+    publisher: &Publisher,
+    topic: &str,
+    rows: &[OutboxRecord],
+) -> Result<(), String> {
+    let records: Vec<OutRecord<'_>> = rows
+        .iter()
+        .map(|row| OutRecord {
+            topic,
+            key: Some(row.key.as_bytes()),
+            value: Some(row.payload.as_bytes()),
+            headers: Vec::new(),
+        })
+        .collect();
+    let results = publisher.send_all(&records).await;
+    let acknowledged = results.iter().take_while(|result| result.is_ok()).count();
+    if acknowledged > 0 {
+        let ids = rows[..acknowledged].iter().map(|row| row.id).collect();
+        outbox
+            .mark_sent(ids)
+            .await
+            .map_err(|error| format!("mark_sent: {error}"))?;
+        metrics::outbox_published(acknowledged);
+    }
+    match results.into_iter().find_map(Result::err) {
+        Some(error) => Err(format!("publish: {error}")),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,273 @@
+//! Kafka settings (SPEC §6 `kafka.*`) and the client configurations derived from them.
+//!
+//! The consumer is configured for manual offsets only (SPEC §4 "Delivery"): nothing is stored
+//! or committed by the client on its own; the consumer stores an offset after the database
+//! transaction that applied the event committed, and commits what it stored.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use serde::Deserialize;
+
+use crate::error::KafkaError;
+
+/// The `kafka.brokers` value that asks for the in-process broker ([`crate::EmbeddedBroker`]).
+pub const EMBEDDED_BROKERS: &str = "embedded";
+
+/// Settings of the Kafka adapters. Every limit has its unit last in its name.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaSettings {
+    /// `embedded`, or the bootstrap list `host:port,…`.
+    pub brokers: String,
+    /// Consumer group of the order-event consumer.
+    pub group_id: String,
+    /// Input topic of order events.
+    pub order_events_topic: String,
+    /// Dead-letter topic for events the wallet will not apply.
+    pub dead_letter_topic: String,
+    /// Output topic of wallet events (the outbox relay's target).
+    pub wallet_events_topic: String,
+    /// Most events applied in one database transaction.
+    pub batch_size_max: usize,
+    /// Longest wait for a batch to fill once its first event arrived.
+    pub batch_wait_ms_max: u64,
+    /// Consumer group session timeout: how long a silent member keeps its partitions.
+    pub session_timeout_ms: u64,
+    /// First wait after a transient failure (database or broker down); doubles per attempt.
+    pub retry_backoff_ms_min: u64,
+    /// Cap of the retry wait.
+    pub retry_backoff_ms_max: u64,
+    /// How long the producer keeps trying to deliver one record before reporting failure.
+    pub delivery_timeout_ms: u64,
+    /// Whether producers ask for idempotent delivery (the broker must support
+    /// `InitProducerId`; Apache Kafka and the mock cluster do).
+    pub producer_idempotence: bool,
+    /// How often the consumer client reports statistics (consumer lag); 0 disables them.
+    pub statistics_interval_ms: u64,
+    /// Partitions of the input topic created by the embedded broker.
+    pub embedded_partitions: i32,
+    /// Pause of the outbox relay when the outbox is empty.
+    pub outbox_poll_interval_ms: u64,
+    /// Most outbox rows published per round.
+    pub outbox_batch_max: u32,
+    /// Extra librdkafka properties applied to every client last (e.g. `security.protocol`).
+    pub client_properties: BTreeMap<String, String>,
+}
+
+impl Default for KafkaSettings {
+    fn default() -> Self {
+        KafkaSettings {
+            brokers: EMBEDDED_BROKERS.to_owned(),
+            group_id: "broker-wallet-api".to_owned(),
+            order_events_topic: "order-events-v1".to_owned(),
+            dead_letter_topic: "order-events-v1.DLT".to_owned(),
+            wallet_events_topic: "wallet-events-v1".to_owned(),
+            batch_size_max: 500,
+            batch_wait_ms_max: 20,
+            session_timeout_ms: 10_000,
+            retry_backoff_ms_min: 100,
+            retry_backoff_ms_max: 5_000,
+            delivery_timeout_ms: 30_000,
+            producer_idempotence: true,
+            statistics_interval_ms: 5_000,
+            embedded_partitions: 4,
+            outbox_poll_interval_ms: 200,
+            outbox_batch_max: 500,
+            client_properties: BTreeMap::new(),
+        }
+    }
+}
+
+impl KafkaSettings {
+    /// Checks the settings; the error names the first wrong one.
+    ///
+    /// # Errors
+    /// [`KafkaError::Config`] naming the setting.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        let fail = |setting, detail: &str| {
+            Err(KafkaError::Config {
+                setting,
+                detail: detail.to_owned(),
+            })
+        };
+        if self.brokers.trim().is_empty() {
+            return fail("kafka.brokers", "must be `embedded` or host:port,…");
+        }
+        for (setting, value) in [
+            ("kafka.group_id", &self.group_id),
+            ("kafka.order_events_topic", &self.order_events_topic),
+            ("kafka.dead_letter_topic", &self.dead_letter_topic),
+            ("kafka.wallet_events_topic", &self.wallet_events_topic),
+        ] {
+            if value.trim().is_empty() {
+                return fail(setting, "must not be empty");
+            }
+        }
+        if self.dead_letter_topic == self.order_events_topic {
+            return fail(
+                "kafka.dead_letter_topic",
+                "must differ from the input topic",
+            );
+        }
+        if !(1..=100_000).contains(&self.batch_size_max) {
+            return fail("kafka.batch_size_max", "must be between 1 and 100000");
+        }
+        if self.batch_wait_ms_max > 60_000 {
+            return fail("kafka.batch_wait_ms_max", "must be at most 60000");
+        }
+        if !(1_000..=300_000).contains(&self.session_timeout_ms) {
+            return fail(
+                "kafka.session_timeout_ms",
+                "must be between 1000 and 300000",
+            );
+        }
+        if self.retry_backoff_ms_min == 0 || self.retry_backoff_ms_min > self.retry_backoff_ms_max {
+            return fail(
+                "kafka.retry_backoff_ms_min",
+                "must be > 0 and ≤ kafka.retry_backoff_ms_max",
+            );
+        }
+        if self.delivery_timeout_ms == 0 {
+            return fail("kafka.delivery_timeout_ms", "must be > 0");
+        }
+        if !(1..=1_000).contains(&self.embedded_partitions) {
+            return fail("kafka.embedded_partitions", "must be between 1 and 1000");
+        }
+        if self.outbox_poll_interval_ms == 0 {
+            return fail("kafka.outbox_poll_interval_ms", "must be > 0");
+        }
+        if !(1..=10_000).contains(&self.outbox_batch_max) {
+            return fail("kafka.outbox_batch_max", "must be between 1 and 10000");
+        }
+        Ok(())
+    }
+
+    /// The batch wait as a duration.
+    #[must_use]
+    pub fn batch_wait(&self) -> Duration {
+        Duration::from_millis(self.batch_wait_ms_max)
+    }
+
+    /// The bootstrap list, refusing the `embedded` placeholder: the app starts the
+    /// [`crate::EmbeddedBroker`] first and puts its address here.
+    fn bootstrap(&self) -> Result<&str, KafkaError> {
+        if self.brokers == EMBEDDED_BROKERS {
+            return Err(KafkaError::Config {
+                setting: "kafka.brokers",
+                detail: "`embedded` must be replaced by EmbeddedBroker::bootstrap_servers() \
+                         before clients are created"
+                    .to_owned(),
+            });
+        }
+        Ok(&self.brokers)
+    }
+
+    /// Settings every client shares.
+    fn base_config(&self, client_id: &str) -> Result<ClientConfig, KafkaError> {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", self.bootstrap()?)
+            .set("client.id", client_id);
+        Ok(config)
+    }
+
+    fn apply_extra(&self, config: &mut ClientConfig) {
+        for (key, value) in &self.client_properties {
+            config.set(key, value);
+        }
+    }
+
+    /// The order-event consumer: group member, manual offset store and commit, starting from
+    /// the earliest offset when the group has none (an event is never skipped).
+    pub(crate) fn consumer_config(&self) -> Result<ClientConfig, KafkaError> {
+        let mut config = self.base_config("wallet-order-consumer")?;
+        // Heartbeats a few times per session so a slow network does not cost the assignment.
+        let heartbeat_ms = (self.session_timeout_ms / 4).max(100);
+        config
+            .set("group.id", &self.group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", self.session_timeout_ms.to_string())
+            .set("heartbeat.interval.ms", heartbeat_ms.to_string())
+            .set(
+                "statistics.interval.ms",
+                self.statistics_interval_ms.to_string(),
+            );
+        self.apply_extra(&mut config);
+        Ok(config)
+    }
+
+    /// A consumer that only reads (dead-letter replay, tests): no group commits.
+    pub(crate) fn reader_config(&self, group_id: &str) -> Result<ClientConfig, KafkaError> {
+        let mut config = self.base_config("wallet-reader")?;
+        config
+            .set("group.id", group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "true")
+            .set("auto.offset.reset", "earliest");
+        self.apply_extra(&mut config);
+        Ok(config)
+    }
+
+    /// Producers (dead letters, outbox relay, replay): acknowledged by all in-sync replicas,
+    /// idempotent where the broker supports it, so retries neither lose nor reorder records.
+    pub(crate) fn producer_config(&self, client_id: &str) -> Result<ClientConfig, KafkaError> {
+        let mut config = self.base_config(client_id)?;
+        config
+            .set("acks", "all")
+            .set("enable.idempotence", self.producer_idempotence.to_string())
+            .set("linger.ms", "2")
+            .set("message.timeout.ms", self.delivery_timeout_ms.to_string());
+        self.apply_extra(&mut config);
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_spec_and_validate() {
+        let settings = KafkaSettings::default();
+        assert_eq!(settings.brokers, "embedded");
+        assert_eq!(settings.group_id, "broker-wallet-api");
+        assert_eq!(settings.order_events_topic, "order-events-v1");
+        assert_eq!(settings.dead_letter_topic, "order-events-v1.DLT");
+        assert_eq!(settings.wallet_events_topic, "wallet-events-v1");
+        assert_eq!(settings.batch_size_max, 500);
+        assert_eq!(settings.batch_wait_ms_max, 20);
+        settings.validate().unwrap();
+    }
+
+    #[test]
+    fn a_wrong_setting_is_named() {
+        let settings = KafkaSettings {
+            batch_size_max: 0,
+            ..KafkaSettings::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("kafka.batch_size_max"), "{error}");
+    }
+
+    #[test]
+    fn clients_refuse_the_embedded_placeholder() {
+        let error = KafkaSettings::default().consumer_config().unwrap_err();
+        assert!(error.to_string().contains("kafka.brokers"));
+    }
+
+    #[test]
+    fn the_consumer_never_commits_on_its_own() {
+        let settings = KafkaSettings {
+            brokers: "127.0.0.1:9092".to_owned(),
+            ..KafkaSettings::default()
+        };
+        let config = settings.consumer_config().unwrap();
+        assert_eq!(config.get("enable.auto.commit"), Some("false"));
+        assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
+    }
+}
