@@ -1,0 +1,255 @@
+//! `WalletReader::audit` (SPEC §3 "Ledger"): every account's balance must equal the sum of its
+//! ledger entries' cash effects, its blocked balance both the sum of its entries' blocked
+//! effects and the reserved cash of its active BUY holds; every position's quantity and
+//! blocked quantity likewise, against the ledger and the active SELL holds.
+//!
+//! MySQL sums exactly in SQL (`SUM` of `DECIMAL` is exact). SQLite cannot sum decimal text
+//! without going through floats, so there the same queries return the rows unsummed and the
+//! sums are made here, with `rust_decimal`; the folding code is the same for both.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use wallet_domain::UserId;
+use wallet_domain::ports::{AuditFinding, StoreError};
+
+use crate::SqlStore;
+use crate::codec::{Backend, corrupt, get};
+use crate::reader::ACTIVE_STATUSES;
+use crate::sql::Query;
+
+/// Stored and expected values of one audited figure.
+#[derive(Debug, Default, Clone, Copy)]
+struct Figure {
+    stored: Decimal,
+    expected: Decimal,
+}
+
+/// Figures keyed by user and subject (`balance`, `quantity PETR4` …).
+type Figures = BTreeMap<(String, String), Figure>;
+
+impl SqlStore {
+    pub(crate) async fn run_audit(
+        &self,
+        user: Option<UserId>,
+    ) -> Result<Vec<AuditFinding>, StoreError> {
+        let user = user.as_ref().map(UserId::as_str);
+        let mut figures = Figures::new();
+
+        for row in self
+            .audit_rows(
+                "user_id, balance, blocked_balance FROM accounts",
+                None,
+                user,
+            )
+            .await?
+        {
+            let owner: String = get(&row, "user_id")?;
+            let balance = self.backend.get_decimal(&row, "balance")?;
+            let blocked = self.backend.get_decimal(&row, "blocked_balance")?;
+            stored(&mut figures, &owner, "balance", balance);
+            stored(&mut figures, &owner, "blocked_balance", blocked);
+            stored(&mut figures, &owner, "blocked_balance (ledger)", blocked);
+        }
+        for row in self
+            .audit_rows(
+                "user_id, ticker, quantity, blocked_quantity FROM positions",
+                None,
+                user,
+            )
+            .await?
+        {
+            let owner: String = get(&row, "user_id")?;
+            let ticker: String = get(&row, "ticker")?;
+            let quantity = self.backend.get_decimal(&row, "quantity")?;
+            let blocked = self.backend.get_decimal(&row, "blocked_quantity")?;
+            stored(
+                &mut figures,
+                &owner,
+                &format!("quantity {ticker}"),
+                quantity,
+            );
+            stored(
+                &mut figures,
+                &owner,
+                &format!("blocked_quantity {ticker}"),
+                blocked,
+            );
+            stored(
+                &mut figures,
+                &owner,
+                &format!("blocked_quantity {ticker} (ledger)"),
+                blocked,
+            );
+        }
+
+        let ledger = self
+            .audit_sums(
+                "ledger_entries",
+                &[
+                    "cash_amount",
+                    "blocked_amount",
+                    "quantity",
+                    "blocked_quantity",
+                ],
+                &["user_id", "ticker"],
+                None,
+                user,
+            )
+            .await?;
+        for ((owner, ticker), sums) in ledger {
+            expected(&mut figures, &owner, "balance", sums[0]);
+            expected(&mut figures, &owner, "blocked_balance (ledger)", sums[1]);
+            if let Some(ticker) = ticker {
+                expected(&mut figures, &owner, &format!("quantity {ticker}"), sums[2]);
+                expected(
+                    &mut figures,
+                    &owner,
+                    &format!("blocked_quantity {ticker} (ledger)"),
+                    sums[3],
+                );
+            }
+        }
+
+        let buys = self
+            .audit_sums(
+                "holds",
+                &["reserved_amount"],
+                &["user_id"],
+                Some("BUY"),
+                user,
+            )
+            .await?;
+        for ((owner, _), sums) in buys {
+            expected(&mut figures, &owner, "blocked_balance", sums[0]);
+        }
+        let sells = self
+            .audit_sums(
+                "holds",
+                &["reserved_quantity"],
+                &["user_id", "ticker"],
+                Some("SELL"),
+                user,
+            )
+            .await?;
+        for ((owner, ticker), sums) in sells {
+            let ticker = ticker.unwrap_or_default();
+            expected(
+                &mut figures,
+                &owner,
+                &format!("blocked_quantity {ticker}"),
+                sums[0],
+            );
+        }
+
+        figures
+            .into_iter()
+            .filter(|(_, figure)| figure.stored != figure.expected)
+            .map(|((owner, subject), figure)| {
+                Ok(AuditFinding {
+                    user_id: UserId::parse(&owner)
+                        .map_err(|error| corrupt("user_id")(error.to_string()))?,
+                    subject,
+                    stored: figure.stored,
+                    expected: figure.expected,
+                })
+            })
+            .collect()
+    }
+
+    /// `SELECT <columns_and_table> [WHERE active holds of side] [AND user_id = ?]`.
+    async fn audit_rows(
+        &self,
+        columns_and_table: &str,
+        hold_side: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<Vec<sea_orm::QueryResult>, StoreError> {
+        let mut query = Query::new(&format!("SELECT {columns_and_table} WHERE 1 = 1"));
+        if let Some(side) = hold_side {
+            query
+                .sql(&format!(" AND status IN {ACTIVE_STATUSES} AND side = "))
+                .bind(side);
+        }
+        if let Some(user) = user {
+            query.sql(" AND user_id = ").bind(user);
+        }
+        self.query_all(query).await
+    }
+
+    /// Sums of `amounts` of `table` grouped by `groups` (`user_id` and optionally `ticker`),
+    /// for active holds of `hold_side` when given: in SQL on MySQL, here on SQLite.
+    async fn audit_sums(
+        &self,
+        table: &str,
+        amounts: &[&str],
+        groups: &[&str],
+        hold_side: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<BTreeMap<(String, Option<String>), Vec<Decimal>>, StoreError> {
+        let group_list = groups.join(", ");
+        let rows = match self.backend {
+            Backend::MySql => {
+                let sums: Vec<String> = amounts
+                    .iter()
+                    .map(|amount| format!("SUM({amount}) AS {amount}"))
+                    .collect();
+                let mut query = Query::new(&format!(
+                    "SELECT {group_list}, {} FROM {table} WHERE 1 = 1",
+                    sums.join(", ")
+                ));
+                if let Some(side) = hold_side {
+                    query
+                        .sql(&format!(" AND status IN {ACTIVE_STATUSES} AND side = "))
+                        .bind(side);
+                }
+                if let Some(user) = user {
+                    query.sql(" AND user_id = ").bind(user);
+                }
+                query.sql(&format!(" GROUP BY {group_list}"));
+                self.query_all(query).await?
+            }
+            Backend::Sqlite => {
+                self.audit_rows(
+                    &format!("{group_list}, {} FROM {table}", amounts.join(", ")),
+                    hold_side,
+                    user,
+                )
+                .await?
+            }
+        };
+        let mut sums: BTreeMap<(String, Option<String>), Vec<Decimal>> = BTreeMap::new();
+        for row in rows {
+            let owner: String = get(&row, "user_id")?;
+            let ticker: Option<String> = if groups.contains(&"ticker") {
+                get(&row, "ticker")?
+            } else {
+                None
+            };
+            let totals = sums
+                .entry((owner, ticker))
+                .or_insert_with(|| vec![Decimal::ZERO; amounts.len()]);
+            for (total, amount) in totals.iter_mut().zip(amounts) {
+                let value = self.backend.get_decimal(&row, amount)?;
+                *total = total.checked_add(value).ok_or_else(|| {
+                    StoreError::Internal(format!("audit: the sum of {table}.{amount} overflows"))
+                })?;
+            }
+        }
+        Ok(sums)
+    }
+}
+
+fn stored(figures: &mut Figures, owner: &str, subject: &str, value: Decimal) {
+    figures
+        .entry((owner.to_owned(), subject.to_owned()))
+        .or_default()
+        .stored = value;
+}
+
+/// Adds to the expected value: the ledger is summed per ticker, the balance over all of them.
+fn expected(figures: &mut Figures, owner: &str, subject: &str, value: Decimal) {
+    figures
+        .entry((owner.to_owned(), subject.to_owned()))
+        .or_default()
+        .expected += value;
+}

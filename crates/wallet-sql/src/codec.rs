@@ -1,0 +1,129 @@
+//! How values cross the database boundary, in one place so that the exact-decimal rule (SPEC §3
+//! "Amounts": exact decimal end to end, on every backend) cannot be broken by one query.
+//!
+//! MySQL stores amounts as `DECIMAL(28,10)` and exchanges them with `rust_decimal` as decimal
+//! text on the wire. SQLite has no exact decimal type (NUMERIC affinity would turn `0.1` into a
+//! float), so amounts are stored there as canonical decimal TEXT (`Decimal::normalize`), which
+//! is also what the SQLite CHECK constraints assume. Instants are `DATETIME(6)` in UTC on MySQL
+//! and fixed-width RFC 3339 text with microseconds on SQLite, where text order must be time
+//! order for `balance_at` and the sweeper; both keep microseconds.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::{QueryResult, TryGetable, Value};
+use wallet_domain::ports::StoreError;
+
+/// The database a [`crate::SqlStore`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// MySQL 8 or MariaDB ≥ 10.6.
+    MySql,
+    /// SQLite (bundled).
+    Sqlite,
+}
+
+/// Text format of instants on SQLite: fixed width, so that text order is time order.
+const SQLITE_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+impl Backend {
+    /// An amount as a bind value.
+    pub(crate) fn decimal(self, value: Decimal) -> Value {
+        let value = value.normalize();
+        match self {
+            Backend::MySql => Value::from(value),
+            Backend::Sqlite => Value::from(value.to_string()),
+        }
+    }
+
+    /// An optional amount as a bind value.
+    pub(crate) fn optional_decimal(self, value: Option<Decimal>) -> Value {
+        match (self, value) {
+            (_, Some(value)) => self.decimal(value),
+            (Backend::MySql, None) => Value::Decimal(None),
+            (Backend::Sqlite, None) => Value::String(None),
+        }
+    }
+
+    /// An instant as a bind value.
+    pub(crate) fn time(self, value: DateTime<Utc>) -> Value {
+        match self {
+            Backend::MySql => Value::from(value.naive_utc()),
+            Backend::Sqlite => Value::from(value.format(SQLITE_TIME_FORMAT).to_string()),
+        }
+    }
+
+    /// The amount in column `column` of `row`.
+    pub(crate) fn get_decimal(
+        self,
+        row: &QueryResult,
+        column: &str,
+    ) -> Result<Decimal, StoreError> {
+        self.get_optional_decimal(row, column)?
+            .ok_or_else(|| StoreError::Internal(format!("column {column} is NULL")))
+    }
+
+    /// The nullable amount in column `column` of `row`.
+    pub(crate) fn get_optional_decimal(
+        self,
+        row: &QueryResult,
+        column: &str,
+    ) -> Result<Option<Decimal>, StoreError> {
+        let value = match self {
+            Backend::MySql => get::<Option<Decimal>>(row, column)?,
+            Backend::Sqlite => match get::<Option<String>>(row, column)? {
+                Some(text) => Some(Decimal::from_str_exact(&text).map_err(|error| {
+                    StoreError::Internal(format!(
+                        "column {column}: `{text}` is not a decimal: {error}"
+                    ))
+                })?),
+                None => None,
+            },
+        };
+        Ok(value.map(|value| value.normalize()))
+    }
+
+    /// The instant in column `column` of `row`.
+    pub(crate) fn get_time(
+        self,
+        row: &QueryResult,
+        column: &str,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        match self {
+            Backend::MySql => Ok(get::<NaiveDateTime>(row, column)?.and_utc()),
+            Backend::Sqlite => {
+                let text = get::<String>(row, column)?;
+                NaiveDateTime::parse_from_str(&text, SQLITE_TIME_FORMAT)
+                    .map(|time| time.and_utc())
+                    .map_err(|error| {
+                        StoreError::Internal(format!(
+                            "column {column}: `{text}` is not a time: {error}"
+                        ))
+                    })
+            }
+        }
+    }
+}
+
+/// Column `column` of `row` as `T`.
+pub(crate) fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, StoreError> {
+    row.try_get::<T>("", column)
+        .map_err(|error| StoreError::Internal(format!("column {column}: {error}")))
+}
+
+/// Parses a stored name (status, side, entry type …) with the domain's `FromStr`.
+pub(crate) fn parse_name<T>(row: &QueryResult, column: &str) -> Result<T, StoreError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    let text = get::<String>(row, column)?;
+    text.parse()
+        .map_err(|error| StoreError::Internal(format!("column {column}: {error}")))
+}
+
+/// Maps a domain parse failure of stored data to [`StoreError::Internal`].
+pub(crate) fn corrupt(column: &str) -> impl FnOnce(String) -> StoreError + '_ {
+    move |error| StoreError::Internal(format!("column {column}: {error}"))
+}

@@ -1,0 +1,265 @@
+//! `WalletStore::commit`: a whole change set in one transaction, with a constant number of
+//! statements per table (multi-row INSERTs for new rows and appends, version-checked bulk
+//! UPDATEs for existing rows), so a batch of 500 events costs about a dozen round trips.
+
+use sea_orm::{DatabaseTransaction, TransactionTrait, Value};
+use wallet_domain::ports::{ChangeSet, StoreError};
+use wallet_domain::{Account, Hold, LastTrade, Position, WalletEvent};
+
+use crate::SqlStore;
+use crate::codec::Backend;
+use crate::error::translate;
+use crate::rows;
+use crate::sql::{Query, VersionedRow, execute, insert_rows, update_versioned};
+
+impl SqlStore {
+    /// Writes `changes` atomically; see [`wallet_domain::ports::WalletStore::commit`].
+    pub(crate) async fn commit_changes(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let transaction = self.connection.begin().await.map_err(translate)?;
+        let written = write(&transaction, self.backend, changes).await;
+        match written {
+            Ok(statements) => {
+                transaction.commit().await.map_err(translate)?;
+                // BEGIN and COMMIT are round trips too.
+                self.count_statements(statements + 2);
+                Ok(())
+            }
+            Err(error) => {
+                // A failed rollback leaves nothing behind either: the server discards the
+                // transaction when the connection is dropped.
+                if let Err(rollback) = transaction.rollback().await {
+                    tracing::warn!(error = %rollback, "rollback after a failed commit failed");
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Every statement of a commit, in a fixed table order (accounts, positions, holds, then the
+/// appends) so that concurrent transactions lock rows in the same order; returns how many
+/// statements it sent.
+async fn write(
+    transaction: &DatabaseTransaction,
+    backend: Backend,
+    changes: ChangeSet,
+) -> Result<usize, StoreError> {
+    let mut statements = 0;
+    statements += write_accounts(transaction, backend, &changes.accounts).await?;
+    statements += write_positions(transaction, backend, &changes.positions).await?;
+    statements += write_holds(transaction, backend, &changes.holds).await?;
+    let ledger = changes
+        .ledger
+        .iter()
+        .map(|entry| rows::ledger_values(backend, entry))
+        .collect();
+    statements += insert_rows(
+        transaction,
+        backend,
+        "ledger_entries",
+        rows::LEDGER_COLUMNS,
+        ledger,
+    )
+    .await?;
+    let outbox = changes
+        .outbox
+        .iter()
+        .map(|event| outbox_values(backend, event))
+        .collect();
+    statements += insert_rows(transaction, backend, "outbox", OUTBOX_COLUMNS, outbox).await?;
+    statements += upsert_last_trades(transaction, backend, &changes.last_trades).await?;
+    let idempotency = changes
+        .idempotency
+        .iter()
+        .map(|record| rows::idempotency_values(backend, record))
+        .collect();
+    statements += insert_rows(
+        transaction,
+        backend,
+        "idempotency_keys",
+        rows::IDEMPOTENCY_COLUMNS,
+        idempotency,
+    )
+    .await?;
+    Ok(statements)
+}
+
+/// A table of versioned rows.
+struct VersionedTable {
+    name: &'static str,
+    /// Every column, primary key first.
+    columns: &'static [&'static str],
+    /// How many leading columns form the primary key.
+    key_width: usize,
+}
+
+/// Inserts the rows loaded at version 0 with version 1, and updates the others from their
+/// loaded version to the next.
+async fn write_versioned<T>(
+    transaction: &DatabaseTransaction,
+    backend: Backend,
+    table: VersionedTable,
+    rows: &[T],
+    version: impl Fn(&T) -> i64,
+    values: impl Fn(&T, i64) -> Vec<Value>,
+) -> Result<usize, StoreError> {
+    let VersionedTable {
+        name: table,
+        columns,
+        key_width,
+    } = table;
+    let (new, existing): (Vec<&T>, Vec<&T>) = rows.iter().partition(|row| version(row) == 0);
+    let mut statements = insert_rows(
+        transaction,
+        backend,
+        table,
+        columns,
+        new.iter().map(|row| values(row, 1)).collect(),
+    )
+    .await?;
+    // The version column is bumped by the statement itself and `created_at` never changes.
+    let updated: Vec<(usize, &str)> = columns
+        .iter()
+        .copied()
+        .enumerate()
+        .skip(key_width)
+        .filter(|(_, column)| !matches!(*column, "version" | "created_at"))
+        .collect();
+    let versioned = existing
+        .iter()
+        .map(|row| {
+            let loaded_version = version(row);
+            let all = values(row, loaded_version + 1);
+            VersionedRow {
+                key: all[..key_width].to_vec(),
+                loaded_version,
+                values: updated
+                    .iter()
+                    .map(|(index, _)| all[*index].clone())
+                    .collect(),
+            }
+        })
+        .collect();
+    let updated_columns: Vec<&str> = updated.iter().map(|(_, column)| *column).collect();
+    statements += update_versioned(
+        transaction,
+        backend,
+        table,
+        &columns[..key_width],
+        &updated_columns,
+        versioned,
+    )
+    .await?;
+    Ok(statements)
+}
+
+async fn write_accounts(
+    transaction: &DatabaseTransaction,
+    backend: Backend,
+    accounts: &[Account],
+) -> Result<usize, StoreError> {
+    write_versioned(
+        transaction,
+        backend,
+        VersionedTable {
+            name: "accounts",
+            columns: rows::ACCOUNT_COLUMNS,
+            key_width: 1,
+        },
+        accounts,
+        |account| account.version,
+        |account, version| rows::account_values(backend, account, version),
+    )
+    .await
+}
+
+async fn write_positions(
+    transaction: &DatabaseTransaction,
+    backend: Backend,
+    positions: &[Position],
+) -> Result<usize, StoreError> {
+    write_versioned(
+        transaction,
+        backend,
+        VersionedTable {
+            name: "positions",
+            columns: rows::POSITION_COLUMNS,
+            key_width: 2,
+        },
+        positions,
+        |position| position.version,
+        |position, version| rows::position_values(backend, position, version),
+    )
+    .await
+}
+
+async fn write_holds(
+    transaction: &DatabaseTransaction,
+    backend: Backend,
+    holds: &[Hold],
+) -> Result<usize, StoreError> {
+    write_versioned(
+        transaction,
+        backend,
+        VersionedTable {
+            name: "holds",
+            columns: rows::HOLD_COLUMNS,
+            key_width: 1,
+        },
+        holds,
+        |hold| hold.version,
+        |hold, version| rows::hold_values(backend, hold, version),
+    )
+    .await
+}
+
+/// Columns of `outbox` written by a commit (`id` is generated, `sent_at` starts NULL).
+const OUTBOX_COLUMNS: &[&str] = &["event_id", "user_id", "payload", "created_at"];
+
+fn outbox_values(backend: Backend, event: &WalletEvent) -> Vec<Value> {
+    vec![
+        Value::from(event.event_id.to_string()),
+        Value::from(event.user_id.as_str()),
+        Value::from(event.to_json()),
+        backend.time(event.occurred_at),
+    ]
+}
+
+/// Upserts the last execution prices; a stored trade that is later than the new one stays.
+async fn upsert_last_trades(
+    transaction: &DatabaseTransaction,
+    backend: Backend,
+    trades: &[LastTrade],
+) -> Result<usize, StoreError> {
+    if trades.is_empty() {
+        return Ok(0);
+    }
+    let mut query = Query::new("INSERT INTO last_trades (ticker, price, traded_at) VALUES ");
+    for (index, trade) in trades.iter().enumerate() {
+        if index > 0 {
+            query.sql(", ");
+        }
+        query.bind_tuple([
+            Value::from(trade.ticker.as_str()),
+            backend.decimal(trade.price.value()),
+            backend.time(trade.traded_at),
+        ]);
+    }
+    query.sql(match backend {
+        // MySQL assigns left to right: `price` must still see the old `traded_at`.
+        Backend::MySql => {
+            " ON DUPLICATE KEY UPDATE \
+             price = IF(VALUES(traded_at) >= traded_at, VALUES(price), price), \
+             traded_at = GREATEST(traded_at, VALUES(traded_at))"
+        }
+        Backend::Sqlite => {
+            " ON CONFLICT (ticker) DO UPDATE SET price = excluded.price, \
+             traded_at = excluded.traded_at WHERE excluded.traded_at >= last_trades.traded_at"
+        }
+    });
+    execute(transaction, backend, query).await?;
+    Ok(1)
+}

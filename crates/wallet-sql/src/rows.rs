@@ -1,0 +1,316 @@
+//! Stored rows to domain types and back: the column lists of every table and the conversions,
+//! each checked with the domain's own parsers so that a corrupt row surfaces as
+//! [`StoreError::Internal`] instead of a wrong balance.
+
+use sea_orm::{QueryResult, Value};
+use wallet_domain::ports::{IdempotencyRecord, StoreError};
+use wallet_domain::{
+    Account, Currency, DenyReason, EntryType, Hold, LastTrade, LedgerEntry, Money, OrderId,
+    Position, Price, Quantity, StoredLedgerEntry, Ticker, UserId,
+};
+
+use crate::codec::{Backend, corrupt, get, parse_name};
+
+/// Columns of `accounts`, in the order of [`account_values`].
+pub(crate) const ACCOUNT_COLUMNS: &[&str] = &[
+    "user_id",
+    "currency",
+    "balance",
+    "blocked_balance",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
+/// Columns of `positions`, in the order of [`position_values`].
+pub(crate) const POSITION_COLUMNS: &[&str] = &[
+    "user_id",
+    "ticker",
+    "quantity",
+    "blocked_quantity",
+    "average_price",
+    "realized_pnl",
+    "version",
+    "updated_at",
+];
+
+/// Columns of `holds`, in the order of [`hold_values`].
+pub(crate) const HOLD_COLUMNS: &[&str] = &[
+    "order_id",
+    "user_id",
+    "side",
+    "ticker",
+    "quantity",
+    "limit_price",
+    "reserved_amount",
+    "reserved_quantity",
+    "filled_quantity",
+    "filled_amount",
+    "status",
+    "deny_reason",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
+/// Columns of `ledger_entries` without the generated `id`, in the order of [`ledger_values`].
+pub(crate) const LEDGER_COLUMNS: &[&str] = &[
+    "user_id",
+    "entry_type",
+    "order_id",
+    "step_key",
+    "cash_amount",
+    "blocked_amount",
+    "ticker",
+    "quantity",
+    "blocked_quantity",
+    "balance_after",
+    "blocked_balance_after",
+    "occurred_at",
+];
+
+/// Columns of `idempotency_keys`, in the order of [`idempotency_values`].
+pub(crate) const IDEMPOTENCY_COLUMNS: &[&str] = &[
+    "user_id",
+    "idempotency_key",
+    "fingerprint",
+    "currency",
+    "balance",
+    "blocked_balance",
+    "account_version",
+    "account_created_at",
+    "account_updated_at",
+    "created_at",
+];
+
+fn user_id(row: &QueryResult, column: &str) -> Result<UserId, StoreError> {
+    UserId::parse(&get::<String>(row, column)?).map_err(|error| corrupt(column)(error.to_string()))
+}
+
+fn ticker(row: &QueryResult, column: &str) -> Result<Ticker, StoreError> {
+    Ticker::parse(&get::<String>(row, column)?).map_err(|error| corrupt(column)(error.to_string()))
+}
+
+fn currency(row: &QueryResult, column: &str) -> Result<Currency, StoreError> {
+    Currency::parse(&get::<String>(row, column)?)
+        .map_err(|error| corrupt(column)(error.to_string()))
+}
+
+fn order_id(value: i64, column: &str) -> Result<OrderId, StoreError> {
+    OrderId::new(value).map_err(|error| corrupt(column)(error.to_string()))
+}
+
+/// An account row.
+pub(crate) fn account(backend: Backend, row: &QueryResult) -> Result<Account, StoreError> {
+    Ok(Account {
+        user_id: user_id(row, "user_id")?,
+        currency: currency(row, "currency")?,
+        balance: Money::from_stored(backend.get_decimal(row, "balance")?),
+        blocked_balance: Money::from_stored(backend.get_decimal(row, "blocked_balance")?),
+        version: get(row, "version")?,
+        created_at: backend.get_time(row, "created_at")?,
+        updated_at: backend.get_time(row, "updated_at")?,
+    })
+}
+
+/// Bind values of `account` stored with `version`, in [`ACCOUNT_COLUMNS`] order.
+pub(crate) fn account_values(backend: Backend, account: &Account, version: i64) -> Vec<Value> {
+    vec![
+        Value::from(account.user_id.as_str()),
+        Value::from(account.currency.code()),
+        backend.decimal(account.balance.value()),
+        backend.decimal(account.blocked_balance.value()),
+        Value::from(version),
+        backend.time(account.created_at),
+        backend.time(account.updated_at),
+    ]
+}
+
+/// A position row.
+pub(crate) fn position(backend: Backend, row: &QueryResult) -> Result<Position, StoreError> {
+    Ok(Position {
+        user_id: user_id(row, "user_id")?,
+        ticker: ticker(row, "ticker")?,
+        quantity: Quantity::from_stored(backend.get_decimal(row, "quantity")?),
+        blocked_quantity: Quantity::from_stored(backend.get_decimal(row, "blocked_quantity")?),
+        average_price: Price::from_stored(backend.get_decimal(row, "average_price")?),
+        realized_pnl: backend.get_decimal(row, "realized_pnl")?,
+        version: get(row, "version")?,
+        updated_at: backend.get_time(row, "updated_at")?,
+    })
+}
+
+/// Bind values of `position` stored with `version`, in [`POSITION_COLUMNS`] order.
+pub(crate) fn position_values(backend: Backend, position: &Position, version: i64) -> Vec<Value> {
+    vec![
+        Value::from(position.user_id.as_str()),
+        Value::from(position.ticker.as_str()),
+        backend.decimal(position.quantity.value()),
+        backend.decimal(position.blocked_quantity.value()),
+        backend.decimal(position.average_price.value()),
+        backend.decimal(position.realized_pnl),
+        Value::from(version),
+        backend.time(position.updated_at),
+    ]
+}
+
+/// A hold row.
+pub(crate) fn hold(backend: Backend, row: &QueryResult) -> Result<Hold, StoreError> {
+    let deny_reason = match get::<Option<String>>(row, "deny_reason")? {
+        Some(text) => Some(
+            text.parse::<DenyReason>()
+                .map_err(|error| corrupt("deny_reason")(error.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok(Hold {
+        order_id: order_id(get(row, "order_id")?, "order_id")?,
+        user_id: user_id(row, "user_id")?,
+        side: parse_name(row, "side")?,
+        ticker: ticker(row, "ticker")?,
+        quantity: Quantity::from_stored(backend.get_decimal(row, "quantity")?),
+        limit_price: backend
+            .get_optional_decimal(row, "limit_price")?
+            .map(Price::from_stored),
+        reserved_amount: Money::from_stored(backend.get_decimal(row, "reserved_amount")?),
+        reserved_quantity: Quantity::from_stored(backend.get_decimal(row, "reserved_quantity")?),
+        filled_quantity: Quantity::from_stored(backend.get_decimal(row, "filled_quantity")?),
+        filled_amount: Money::from_stored(backend.get_decimal(row, "filled_amount")?),
+        status: parse_name(row, "status")?,
+        deny_reason,
+        version: get(row, "version")?,
+        created_at: backend.get_time(row, "created_at")?,
+        updated_at: backend.get_time(row, "updated_at")?,
+    })
+}
+
+/// Bind values of `hold` stored with `version`, in [`HOLD_COLUMNS`] order.
+pub(crate) fn hold_values(backend: Backend, hold: &Hold, version: i64) -> Vec<Value> {
+    vec![
+        Value::from(hold.order_id.get()),
+        Value::from(hold.user_id.as_str()),
+        Value::from(hold.side.as_str()),
+        Value::from(hold.ticker.as_str()),
+        backend.decimal(hold.quantity.value()),
+        backend.optional_decimal(hold.limit_price.map(Price::value)),
+        backend.decimal(hold.reserved_amount.value()),
+        backend.decimal(hold.reserved_quantity.value()),
+        backend.decimal(hold.filled_quantity.value()),
+        backend.decimal(hold.filled_amount.value()),
+        Value::from(hold.status.as_str()),
+        Value::String(
+            hold.deny_reason
+                .map(|reason| Box::new(reason.as_str().to_owned())),
+        ),
+        Value::from(version),
+        backend.time(hold.created_at),
+        backend.time(hold.updated_at),
+    ]
+}
+
+/// A ledger row with its id.
+pub(crate) fn ledger_entry(
+    backend: Backend,
+    row: &QueryResult,
+) -> Result<StoredLedgerEntry, StoreError> {
+    let order = match get::<Option<i64>>(row, "order_id")? {
+        Some(id) => Some(order_id(id, "order_id")?),
+        None => None,
+    };
+    let ticker = match get::<Option<String>>(row, "ticker")? {
+        Some(text) => {
+            Some(Ticker::parse(&text).map_err(|error| corrupt("ticker")(error.to_string()))?)
+        }
+        None => None,
+    };
+    Ok(StoredLedgerEntry {
+        id: get(row, "id")?,
+        entry: LedgerEntry {
+            user_id: user_id(row, "user_id")?,
+            entry_type: parse_name::<EntryType>(row, "entry_type")?,
+            order_id: order,
+            step_key: get(row, "step_key")?,
+            cash_amount: backend.get_decimal(row, "cash_amount")?,
+            blocked_amount: backend.get_decimal(row, "blocked_amount")?,
+            ticker,
+            quantity: backend.get_decimal(row, "quantity")?,
+            blocked_quantity: backend.get_decimal(row, "blocked_quantity")?,
+            balance_after: Money::from_stored(backend.get_decimal(row, "balance_after")?),
+            blocked_balance_after: Money::from_stored(
+                backend.get_decimal(row, "blocked_balance_after")?,
+            ),
+            occurred_at: backend.get_time(row, "occurred_at")?,
+        },
+    })
+}
+
+/// Bind values of `entry`, in [`LEDGER_COLUMNS`] order.
+pub(crate) fn ledger_values(backend: Backend, entry: &LedgerEntry) -> Vec<Value> {
+    vec![
+        Value::from(entry.user_id.as_str()),
+        Value::from(entry.entry_type.as_str()),
+        Value::BigInt(entry.order_id.map(OrderId::get)),
+        Value::from(entry.step_key.as_str()),
+        backend.decimal(entry.cash_amount),
+        backend.decimal(entry.blocked_amount),
+        Value::String(
+            entry
+                .ticker
+                .as_ref()
+                .map(|ticker| Box::new(ticker.as_str().to_owned())),
+        ),
+        backend.decimal(entry.quantity),
+        backend.decimal(entry.blocked_quantity),
+        backend.decimal(entry.balance_after.value()),
+        backend.decimal(entry.blocked_balance_after.value()),
+        backend.time(entry.occurred_at),
+    ]
+}
+
+/// An idempotency row.
+pub(crate) fn idempotency(
+    backend: Backend,
+    row: &QueryResult,
+) -> Result<IdempotencyRecord, StoreError> {
+    let user = user_id(row, "user_id")?;
+    Ok(IdempotencyRecord {
+        user_id: user.clone(),
+        key: get(row, "idempotency_key")?,
+        fingerprint: get(row, "fingerprint")?,
+        account: Account {
+            user_id: user,
+            currency: currency(row, "currency")?,
+            balance: Money::from_stored(backend.get_decimal(row, "balance")?),
+            blocked_balance: Money::from_stored(backend.get_decimal(row, "blocked_balance")?),
+            version: get(row, "account_version")?,
+            created_at: backend.get_time(row, "account_created_at")?,
+            updated_at: backend.get_time(row, "account_updated_at")?,
+        },
+        created_at: backend.get_time(row, "created_at")?,
+    })
+}
+
+/// Bind values of `record`, in [`IDEMPOTENCY_COLUMNS`] order.
+pub(crate) fn idempotency_values(backend: Backend, record: &IdempotencyRecord) -> Vec<Value> {
+    vec![
+        Value::from(record.user_id.as_str()),
+        Value::from(record.key.as_str()),
+        Value::from(record.fingerprint.as_str()),
+        Value::from(record.account.currency.code()),
+        backend.decimal(record.account.balance.value()),
+        backend.decimal(record.account.blocked_balance.value()),
+        Value::from(record.account.version),
+        backend.time(record.account.created_at),
+        backend.time(record.account.updated_at),
+        backend.time(record.created_at),
+    ]
+}
+
+/// A last-trade row.
+pub(crate) fn last_trade(backend: Backend, row: &QueryResult) -> Result<LastTrade, StoreError> {
+    Ok(LastTrade {
+        ticker: ticker(row, "ticker")?,
+        price: Price::from_stored(backend.get_decimal(row, "price")?),
+        traded_at: backend.get_time(row, "traded_at")?,
+    })
+}

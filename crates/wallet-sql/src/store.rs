@@ -1,0 +1,164 @@
+//! The store handle: one connection pool, the backend it talks to, and the operational calls
+//! (connect, migrate, ping) the composition root makes.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use wallet_domain::ports::StoreError;
+use wallet_migrations::{Migrator, MigratorTrait};
+
+use crate::codec::Backend;
+use crate::error::translate;
+
+/// Longest wait to open a connection to the database.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait for a free connection of the pool: past it the store is unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait of a readiness ping.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a SQLite writer waits for another writer's lock before reporting a conflict.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The sea-orm adapter of the wallet's store ports (`WalletStore`, `WalletReader`, `Outbox`)
+/// over MySQL/MariaDB or SQLite. Cloning is cheap: clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pub(crate) connection: DatabaseConnection,
+    pub(crate) backend: Backend,
+    /// Statements sent, shared by clones (see [`SqlStore::statements_sent`]).
+    pub(crate) statements: Arc<AtomicU64>,
+}
+
+impl SqlStore {
+    /// Connects to `url` with a pool of at most `max_connections`: `mysql://user:pass@host/db`
+    /// or `sqlite://path/to/file.db?mode=rwc` (the file and its directory are created when
+    /// missing; SQLite runs in WAL mode with a busy timeout).
+    ///
+    /// # Errors
+    /// [`StoreError::Internal`] for a URL of another database, [`StoreError::Unavailable`]
+    /// when the database cannot be reached.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<SqlStore, StoreError> {
+        let backend = if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            Backend::MySql
+        } else if url.starts_with("sqlite:") {
+            create_sqlite_directory(url)?;
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Internal(
+                "database URL must start with mysql:// or sqlite:".to_owned(),
+            ));
+        };
+        let mut options = ConnectOptions::new(url.replacen("mariadb://", "mysql://", 1));
+        options
+            .max_connections(max_connections.max(1))
+            .min_connections(0)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // Statement logging would format every statement of every batch.
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // A committed batch must survive a power cut: its Kafka offsets are
+                    // committed right after.
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .foreign_keys(true)
+            });
+        let connection = Database::connect(options).await.map_err(translate)?;
+        Ok(SqlStore {
+            connection,
+            backend,
+            statements: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Applies every pending migration of the schema.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached, [`StoreError::Internal`]
+    /// when a migration fails.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.connection, None)
+            .await
+            .map_err(translate)
+    }
+
+    /// Checks that the database answers, within two seconds: the readiness probe.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when it does not.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match tokio::time::timeout(PING_TIMEOUT, self.connection.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(StoreError::Unavailable(error.to_string())),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "no answer from the database within {} ms",
+                PING_TIMEOUT.as_millis()
+            ))),
+        }
+    }
+
+    /// `"mysql"` or `"sqlite"`, for logs and metrics.
+    #[must_use]
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::MySql => "mysql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    ///
+    /// # Errors
+    /// [`StoreError::Internal`] when the pool cannot be closed cleanly.
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.connection.close().await.map_err(translate)
+    }
+}
+
+/// Creates the directory of a SQLite file URL (`sqlite://data/wallet.db?mode=rwc` →
+/// `data/`), so that a fresh checkout can start with the embedded default.
+fn create_sqlite_directory(url: &str) -> Result<(), StoreError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or_default();
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Ok(());
+    }
+    match Path::new(path).parent() {
+        Some(directory) if !directory.as_os_str().is_empty() => std::fs::create_dir_all(directory)
+            .map_err(|error| {
+                StoreError::Internal(format!(
+                    "cannot create the directory {} of the SQLite database: {error}",
+                    directory.display()
+                ))
+            }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directory_of_a_relative_sqlite_file_is_created() {
+        let root = std::env::temp_dir().join(format!("wallet-sql-dir-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}/nested/wallet.db?mode=rwc", root.display());
+        create_sqlite_directory(&url).unwrap();
+        assert!(root.join("nested").is_dir());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn memory_databases_need_no_directory() {
+        create_sqlite_directory("sqlite::memory:").unwrap();
+    }
+}

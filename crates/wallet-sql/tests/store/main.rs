@@ -1,0 +1,7 @@
+//! Integration tests of `wallet-sql` against the real databases: MariaDB at
+//! `WALLET_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`) and SQLite, each test on
+//! its own fresh database so that they run in parallel. An unreachable MariaDB fails them.
+
+mod conflict;
+mod story;
+mod support;
