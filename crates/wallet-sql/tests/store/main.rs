@@ -2,6 +2,10 @@
 //! `WALLET_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`) and SQLite, each test on
 //! its own fresh database so that they run in parallel. An unreachable MariaDB fails them.
 
+mod audit;
 mod conflict;
+mod decimals;
+mod migrations;
+mod reads;
 mod story;
 mod support;

@@ -1,0 +1,194 @@
+//! The reads of the HTTP API, the sweeper and the relay: statement pages, balance at a time,
+//! expired holds, the outbox, and idempotent deposits.
+
+use chrono::Duration;
+use wallet_domain::ports::{Outbox, WalletReader};
+use wallet_domain::usecases::ApplyError;
+use wallet_domain::{CashError, EventOutcome, HoldStatus, OrderId};
+use wallet_sql::test_support::TestDatabase;
+
+use crate::on_both_backends;
+use crate::support::{account, at, cash, decimal, deposit, event, ledger, service, user};
+
+/// Pages of 10 over 25 entries: 10, 10, 5, newest first, each page continuing below the
+/// last id of the one before, together the whole ledger once.
+async fn statement_pages_follow_the_cursor(database: &TestDatabase) {
+    let store = database.store();
+    let start = at("2026-05-01T09:00:00Z");
+    for minute in 0..25 {
+        deposit(store, "pager", "1.00", start + Duration::minutes(minute)).await;
+    }
+    deposit(store, "someone-else", "5.00", start).await;
+
+    let mut pages = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.statement(&user("pager"), cursor, 10).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        cursor = Some(page.last().unwrap().id);
+        pages.push(page);
+    }
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![10, 10, 5]);
+    let all: Vec<_> = pages.into_iter().flatten().collect();
+    assert!(
+        all.windows(2).all(|pair| pair[0].id > pair[1].id),
+        "newest first"
+    );
+    assert!(all.iter().all(|entry| entry.entry.user_id == user("pager")));
+    assert_eq!(all[0].entry.balance_after.value(), decimal("25"));
+    assert_eq!(all[24].entry.balance_after.value(), decimal("1"));
+}
+on_both_backends!(statement_pages_follow_the_cursor);
+
+/// The balance at a time is the one after the last entry at or before it.
+async fn balance_at_reads_the_ledger(database: &TestDatabase) {
+    let store = database.store();
+    let first = at("2026-05-01T09:00:00Z");
+    let second = at("2026-05-01T10:00:00Z");
+    deposit(store, "timely", "100.00", first).await;
+    deposit(store, "timely", "50.50", second).await;
+    service(store)
+        .withdraw(&cash("timely", "20.25"), second + Duration::hours(1))
+        .await
+        .unwrap();
+    let timely = user("timely");
+
+    let before = store
+        .balance_at(&timely, first - Duration::seconds(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(before.balance.value(), decimal("0"));
+    assert_eq!(before.as_of, None);
+    let at_second = store.balance_at(&timely, second).await.unwrap().unwrap();
+    assert_eq!(at_second.balance.value(), decimal("150.50"));
+    assert_eq!(at_second.as_of, Some(second));
+    let between = store
+        .balance_at(&timely, second + Duration::minutes(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(between.balance.value(), decimal("150.50"));
+    let later = store
+        .balance_at(&timely, second + Duration::days(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(later.balance.value(), decimal("130.25"));
+    assert_eq!(later.blocked_balance.value(), decimal("0"));
+    assert_eq!(
+        store.balance_at(&user("nobody"), second).await.unwrap(),
+        None
+    );
+}
+on_both_backends!(balance_at_reads_the_ledger);
+
+/// Active holds older than the cut-off are listed oldest first; once expired they are not.
+async fn expired_holds_are_the_old_active_ones(database: &TestDatabase) {
+    let store = database.store();
+    let start = at("2026-05-01T08:00:00Z");
+    deposit(store, "sweepy", "10000.00", start).await;
+    let service = service(store);
+    for (order, hours) in [(501, 2), (502, 0), (503, 1), (504, 30)] {
+        let pending = event(&format!(
+            r#"{{"orderId":{order},"userId":"sweepy","ticker":"ITUB4","quantity":10,
+                "price":30,"side":"BUY","status":"PENDING"}}"#
+        ));
+        let outcomes = service
+            .apply_order_events(&[pending], start + Duration::hours(hours))
+            .await
+            .unwrap();
+        assert_eq!(outcomes, vec![EventOutcome::Applied]);
+    }
+    let expired = store
+        .expired_holds(start + Duration::hours(24), 10)
+        .await
+        .unwrap();
+    let orders: Vec<i64> = expired.iter().map(|(order, _)| order.get()).collect();
+    assert_eq!(orders, vec![502, 503, 501]);
+    assert_eq!(
+        store
+            .expired_holds(start + Duration::hours(24), 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let now = start + Duration::hours(40);
+    service.expire_holds(&expired, now).await.unwrap();
+    assert_eq!(
+        store
+            .expired_holds(start + Duration::hours(24), 10)
+            .await
+            .unwrap(),
+        vec![]
+    );
+    let hold = store
+        .hold(OrderId::new(502).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hold.status, HoldStatus::Expired);
+    assert_eq!(
+        account(store, "sweepy").await.blocked_balance.value(),
+        decimal("300")
+    );
+    assert_eq!(store.audit(None).await.unwrap(), vec![]);
+}
+on_both_backends!(expired_holds_are_the_old_active_ones);
+
+/// The relay reads unsent records lowest id first and marks them sent, idempotently.
+async fn outbox_pending_and_mark_sent(database: &TestDatabase) {
+    let store = database.store();
+    let now = at("2026-05-01T08:00:00Z");
+    for index in 0..5 {
+        deposit(store, &format!("relay-{index}"), "1.00", now).await;
+    }
+    let pending = store.pending(3).await.unwrap();
+    assert_eq!(pending.len(), 3);
+    assert!(pending.windows(2).all(|pair| pair[0].id < pair[1].id));
+    assert_eq!(pending[0].key, "relay-0");
+    let json: serde_json::Value = serde_json::from_str(&pending[0].payload).unwrap();
+    assert_eq!(json["type"], "DEPOSITED");
+    assert_eq!(json["amount"], "1.00");
+
+    let sent: Vec<i64> = pending.iter().map(|record| record.id).collect();
+    store.mark_sent(sent.clone()).await.unwrap();
+    store.mark_sent(sent).await.unwrap();
+    let rest = store.pending(10).await.unwrap();
+    let keys: Vec<&str> = rest.iter().map(|record| record.key.as_str()).collect();
+    assert_eq!(keys, vec!["relay-3", "relay-4"]);
+}
+on_both_backends!(outbox_pending_and_mark_sent);
+
+/// A deposit repeated under the same idempotency key applies once and replays the stored
+/// account; the same key with another amount is refused.
+async fn idempotency_keys_replay_and_refuse(database: &TestDatabase) {
+    let store = database.store();
+    let now = at("2026-05-01T08:00:00Z");
+    let service = service(store);
+    let mut operation = cash("keyed", "40.00");
+    operation.idempotency_key = Some("k-1".repeat(85));
+    let first = service.deposit(&operation, now).await.unwrap();
+    operation.request_id = uuid::Uuid::new_v4();
+    let replay = service
+        .deposit(&operation, now + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(replay.balance, first.balance);
+    assert_eq!(ledger(store, "keyed").await.len(), 1);
+    assert_eq!(account(store, "keyed").await.balance.value(), decimal("40"));
+
+    let mut other = cash("keyed", "41.00");
+    other.idempotency_key = operation.idempotency_key.clone();
+    let refused = service.deposit(&other, now).await.unwrap_err();
+    assert!(
+        matches!(refused, ApplyError::Cash(CashError::IdempotencyConflict(_))),
+        "{refused:?}"
+    );
+}
+on_both_backends!(idempotency_keys_replay_and_refuse);
