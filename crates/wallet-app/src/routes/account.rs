@@ -1,0 +1,39 @@
+//! `GET /api/v1/wallet/{userId}`: the account.
+
+use actix_web::{HttpResponse, web};
+
+use super::{ApiState, parse_user};
+use crate::auth::Caller;
+use crate::dto::AccountResponse;
+use crate::problem::{ApiError, Problem};
+
+/// The account: balance, blocked and available cash.
+#[utoipa::path(
+    get,
+    path = "/api/v1/wallet/{userId}",
+    tag = "wallet",
+    params(("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -")),
+    responses(
+        (status = 200, description = "The account", body = AccountResponse),
+        (status = 400, description = "INVALID_USER_ID", body = Problem),
+        (status = 401, description = "UNAUTHORIZED", body = Problem),
+        (status = 403, description = "FORBIDDEN", body = Problem),
+        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem),
+        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn account(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = parse_user(&path)?;
+    caller.may_access(&user)?;
+    let account = state
+        .wallet
+        .account(&user)
+        .await?
+        .ok_or_else(|| ApiError::AccountNotFound(format!("account {user} does not exist")))?;
+    Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
+}

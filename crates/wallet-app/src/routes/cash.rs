@@ -1,0 +1,270 @@
+//! Deposit and withdraw (SPEC §5): the amount comes from the `amount` query parameter or a
+//! JSON body `{"amount": …}`, as a string or a number read exactly from the raw JSON text
+//! (never through `f64`); an `Idempotency-Key` makes a retry apply once.
+
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+use wallet_domain::{CashOperation, Currency, Money, UserId};
+
+use super::{ApiState, parse_user};
+use crate::auth::Caller;
+use crate::dto::{AccountResponse, AmountRequest};
+use crate::problem::{ApiError, Problem};
+
+/// Longest `Idempotency-Key` accepted.
+pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 255;
+
+/// Query parameters of deposit and withdraw.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AmountQuery {
+    /// Decimal amount, e.g. `100.50` (or give it in the body).
+    amount: Option<String>,
+}
+
+/// The JSON body, with the amount kept as raw JSON text so a number is never rounded.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AmountBody<'a> {
+    #[serde(borrow)]
+    amount: Option<&'a RawValue>,
+}
+
+/// The amount's text, from the query or the body (not both).
+fn amount_text(
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<String, ApiError> {
+    let body_text = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let is_json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(|media| media.trim().to_ascii_lowercase())
+            .is_some_and(|media| media == "application/json" || media.ends_with("+json"));
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "a request body must be application/json".to_owned(),
+            ));
+        }
+        let parsed: AmountBody<'_> = serde_json::from_slice(body)
+            .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")))?;
+        parsed.amount.map(raw_amount).transpose()?
+    };
+    match (query, body_text) {
+        (Some(_), Some(_)) => Err(ApiError::InvalidAmount(
+            "give amount either in the query or in the body, not both".to_owned(),
+        )),
+        (Some(text), None) | (None, Some(text)) => Ok(text),
+        (None, None) => Err(ApiError::InvalidAmount("amount is required".to_owned())),
+    }
+}
+
+/// The decimal text of a JSON string or number.
+fn raw_amount(raw: &RawValue) -> Result<String, ApiError> {
+    let text = raw.get();
+    if text.starts_with('"') {
+        serde_json::from_str::<String>(text)
+            .map_err(|error| ApiError::InvalidAmount(format!("amount: {error}")))
+    } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        Ok(text.to_owned())
+    } else {
+        Err(ApiError::InvalidAmount(
+            "amount must be a decimal string or number".to_owned(),
+        ))
+    }
+}
+
+/// The `Idempotency-Key` header, if any: 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let invalid = || {
+        ApiError::InvalidIdempotencyKey(format!(
+            "Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_LENGTH_MAX} visible ASCII characters"
+        ))
+    };
+    let text = value.to_str().map_err(|_| invalid())?;
+    let valid = (1..=IDEMPOTENCY_KEY_LENGTH_MAX).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_graphic());
+    if valid {
+        Ok(Some(text.to_owned()))
+    } else {
+        Err(invalid())
+    }
+}
+
+/// Everything a cash request says, parsed.
+fn operation(
+    user: UserId,
+    currency: Currency,
+    query: AmountQuery,
+    request: &HttpRequest,
+    body: &[u8],
+) -> Result<CashOperation, ApiError> {
+    let text = amount_text(query.amount, request.headers(), body)?;
+    Ok(CashOperation {
+        amount: Money::parse_amount("amount", &text, currency)?,
+        idempotency_key: idempotency_key(request.headers())?,
+        user_id: user,
+        request_id: Uuid::new_v4(),
+    })
+}
+
+/// The currency whose scale an amount for `user` must respect: the account's own, or the
+/// default one for an account that does not exist yet (a deposit opens it in that currency;
+/// a withdrawal is then refused by the use case).
+async fn currency_of(state: &ApiState, user: &UserId) -> Result<Currency, ApiError> {
+    Ok(state
+        .wallet
+        .account(user)
+        .await?
+        .map_or(state.wallet.default_currency(), |account| account.currency))
+}
+
+/// Credits cash, opening the account on first use.
+#[utoipa::path(
+    post,
+    path = "/api/v1/wallet/{userId}/deposit",
+    tag = "wallet",
+    params(
+        ("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry apply once"),
+        AmountQuery,
+    ),
+    request_body(content = Option<AmountRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The account after the deposit", body = AccountResponse),
+        (status = 400, description = "INVALID_AMOUNT, INVALID_USER_ID", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHORIZED", body = Problem),
+        (status = 403, description = "FORBIDDEN: needs wallet:deposit", body = Problem),
+        (status = 409, description = "IDEMPOTENCY_CONFLICT", body = Problem),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = Problem),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem),
+        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn deposit(
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<AmountQuery>,
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = parse_user(&path)?;
+    caller.may_deposit(&user)?;
+    let currency = currency_of(&state, &user).await?;
+    let operation = operation(user, currency, query.into_inner(), &request, &body)?;
+    let account = state.wallet.deposit(&operation, Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
+}
+
+/// Debits available cash.
+#[utoipa::path(
+    post,
+    path = "/api/v1/wallet/{userId}/withdraw",
+    tag = "wallet",
+    params(
+        ("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry apply once"),
+        AmountQuery,
+    ),
+    request_body(content = Option<AmountRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The account after the withdrawal", body = AccountResponse),
+        (status = 400, description = "INVALID_AMOUNT, INVALID_USER_ID", body = Problem),
+        (status = 401, description = "UNAUTHORIZED", body = Problem),
+        (status = 403, description = "FORBIDDEN: another user's wallet", body = Problem),
+        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem),
+        (status = 409, description = "IDEMPOTENCY_CONFLICT", body = Problem),
+        (status = 422, description = "INSUFFICIENT_FUNDS", body = Problem),
+        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn withdraw(
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<AmountQuery>,
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = parse_user(&path)?;
+    caller.may_access(&user)?;
+    let currency = currency_of(&state, &user).await?;
+    let operation = operation(user, currency, query.into_inner(), &request, &body)?;
+    let account = state.wallet.withdraw(&operation, Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_headers() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        );
+        headers
+    }
+
+    #[test]
+    fn numbers_are_read_from_their_raw_text() {
+        let headers = json_headers();
+        assert_eq!(
+            amount_text(None, &headers, br#"{"amount": 0.1}"#).unwrap(),
+            "0.1"
+        );
+        assert_eq!(
+            amount_text(None, &headers, br#"{"amount": 12345678901234.99}"#).unwrap(),
+            "12345678901234.99"
+        );
+        assert_eq!(
+            amount_text(None, &headers, br#"{"amount": "100.50"}"#).unwrap(),
+            "100.50"
+        );
+        assert_eq!(amount_text(Some("7".into()), &headers, b"").unwrap(), "7");
+    }
+
+    #[test]
+    fn other_shapes_are_refused() {
+        let headers = json_headers();
+        for body in [
+            &br#"{"amount": true}"#[..],
+            br#"{"amount": null}"#,
+            br#"{"amount": {}}"#,
+            br#"{}"#,
+        ] {
+            assert!(matches!(
+                amount_text(None, &headers, body),
+                Err(ApiError::InvalidAmount(_))
+            ));
+        }
+        assert!(matches!(
+            amount_text(None, &headers, b"{"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            amount_text(None, &HeaderMap::new(), br#"{"amount": 1}"#),
+            Err(ApiError::UnsupportedMediaType(_))
+        ));
+        assert!(matches!(
+            amount_text(Some("1".into()), &headers, br#"{"amount": 1}"#),
+            Err(ApiError::InvalidAmount(_))
+        ));
+    }
+}

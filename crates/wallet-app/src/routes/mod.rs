@@ -1,0 +1,68 @@
+//! The HTTP routes of SPEC §5 and the operations endpoints, one module per resource.
+//!
+//! Handlers are thin: parse the path and query into domain types (a bad one is a 400 with its
+//! own code), check the caller's right, call the [`WalletBackend`], shape the answer.
+
+pub mod account;
+pub mod balance;
+pub mod cash;
+pub mod health;
+pub mod orders;
+pub mod summary;
+pub mod transactions;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use wallet_domain::{OrderId, UserId};
+
+use crate::backend::WalletBackend;
+use crate::problem::ApiError;
+
+/// What the API handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The use cases and queries.
+    pub wallet: Arc<dyn WalletBackend>,
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState").finish_non_exhaustive()
+    }
+}
+
+/// Parses the `{userId}` path segment.
+///
+/// # Errors
+/// [`ApiError::InvalidUserId`].
+pub fn parse_user(text: &str) -> Result<UserId, ApiError> {
+    UserId::parse(text).map_err(|error| ApiError::InvalidUserId(error.to_string()))
+}
+
+/// Parses the `{orderId}` path segment.
+///
+/// # Errors
+/// [`ApiError::InvalidOrderId`].
+pub fn parse_order(text: &str) -> Result<OrderId, ApiError> {
+    OrderId::parse(text).map_err(|error| ApiError::InvalidOrderId(error.to_string()))
+}
+
+/// Registers the `/api/v1/wallet` routes. Each resource answers an unknown method with 405
+/// (rewritten to problem+json by the error middleware).
+pub fn configure_api(config: &mut web::ServiceConfig) {
+    config.service(
+        web::scope("/api/v1/wallet")
+            .service(web::resource("/{userId}/deposit").route(web::post().to(cash::deposit)))
+            .service(web::resource("/{userId}/withdraw").route(web::post().to(cash::withdraw)))
+            .service(web::resource("/{userId}/summary").route(web::get().to(summary::summary)))
+            .service(web::resource("/{userId}/positions").route(web::get().to(summary::positions)))
+            .service(
+                web::resource("/{userId}/transactions")
+                    .route(web::get().to(transactions::transactions)),
+            )
+            .service(web::resource("/{userId}/orders/{orderId}").route(web::get().to(orders::hold)))
+            .service(web::resource("/{userId}/balance").route(web::get().to(balance::balance_at)))
+            .service(web::resource("/{userId}").route(web::get().to(account::account))),
+    );
+}

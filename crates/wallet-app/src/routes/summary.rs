@@ -1,0 +1,63 @@
+//! `GET …/summary` and `GET …/positions`: the portfolio valued at market prices, falling back
+//! to the last trade the wallet booked (SPEC §5 "Prices").
+
+use actix_web::{HttpResponse, web};
+
+use super::{ApiState, parse_user};
+use crate::auth::Caller;
+use crate::dto::{PositionResponse, SummaryResponse};
+use crate::problem::{ApiError, Problem};
+
+/// Balances, positions with prices and values, and total equity.
+#[utoipa::path(
+    get,
+    path = "/api/v1/wallet/{userId}/summary",
+    tag = "wallet",
+    params(("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -")),
+    responses(
+        (status = 200, description = "The valued portfolio", body = SummaryResponse),
+        (status = 400, description = "INVALID_USER_ID", body = Problem),
+        (status = 401, description = "UNAUTHORIZED", body = Problem),
+        (status = 403, description = "FORBIDDEN", body = Problem),
+        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem),
+        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn summary(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = parse_user(&path)?;
+    caller.may_access(&user)?;
+    let summary = state.wallet.summary(&user).await?;
+    Ok(HttpResponse::Ok().json(SummaryResponse::from(&summary)))
+}
+
+/// The positions, valued as in the summary.
+#[utoipa::path(
+    get,
+    path = "/api/v1/wallet/{userId}/positions",
+    tag = "wallet",
+    params(("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -")),
+    responses(
+        (status = 200, description = "The positions", body = Vec<PositionResponse>),
+        (status = 400, description = "INVALID_USER_ID", body = Problem),
+        (status = 401, description = "UNAUTHORIZED", body = Problem),
+        (status = 403, description = "FORBIDDEN", body = Problem),
+        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem),
+        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn positions(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = parse_user(&path)?;
+    caller.may_access(&user)?;
+    let summary = state.wallet.summary(&user).await?;
+    Ok(HttpResponse::Ok().json(PositionResponse::list(&summary)))
+}

@@ -1,0 +1,499 @@
+//! Wiring (zero2prod style): [`Application::build`] connects the adapters the configuration
+//! names, starts the supervised background tasks and binds the HTTP server (port 0 in tests),
+//! and [`Application::run_until_stopped`] serves until SIGTERM/SIGINT, then shuts down in the
+//! order of SPEC §6: stop consuming and commit the batch in flight, drain HTTP, exit.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use secrecy::ExposeSecret;
+use thiserror::Error;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+use wallet_domain::usecases::WalletService;
+use wallet_kafka::{ConsumerHealth, EmbeddedBroker, KafkaSettings};
+use wallet_redis::{InMemoryPriceFeed, RedisPriceConfig, RedisPriceFeed};
+use wallet_sql::SqlStore;
+
+use crate::auth::Authenticator;
+use crate::backend::Wallet;
+use crate::config::{
+    AuthMode, Brokers, DatabaseSettings, KafkaConfig, PriceKeyKind, PricesSettings, Settings,
+};
+use crate::openapi::{ApiDoc, OPENAPI_PATH};
+use crate::prices::Prices;
+use crate::problem::{ApiError, problem_for_status};
+use crate::routes::health::{Check, Readiness};
+use crate::routes::{self, ApiState};
+use crate::tasks::{self, Fatal};
+use crate::telemetry::{self, WalletRootSpan};
+
+/// Why the service could not start (or stopped abnormally). Messages name the setting.
+#[derive(Debug, Error)]
+pub enum StartupError {
+    /// A setting is invalid.
+    #[error(transparent)]
+    Settings(#[from] crate::config::SettingsError),
+    /// The database cannot be reached or migrated.
+    #[error("database.url: {0}")]
+    Database(String),
+    /// The Kafka clients or the embedded broker cannot start.
+    #[error("kafka: {0}")]
+    Kafka(String),
+    /// The Redis price feed cannot be configured.
+    #[error("prices: {0}")]
+    Prices(String),
+    /// The HTTP server cannot bind or failed.
+    #[error("server.bind: {0}")]
+    Server(#[from] std::io::Error),
+    /// A supervised task panicked.
+    #[error("task {} panicked: {}", .0.task, .0.reason)]
+    TaskPanicked(Fatal),
+}
+
+/// The running service.
+pub struct Application {
+    port: u16,
+    server: Server,
+    shutdown: watch::Sender<bool>,
+    fatal: mpsc::UnboundedReceiver<Fatal>,
+    tasks: Vec<JoinHandle<()>>,
+    shutdown_timeout: Duration,
+    prices: Prices,
+    /// Kept alive as long as the service: dropping it stops the in-process broker.
+    broker: Option<EmbeddedBroker>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .field("broker", &self.broker)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connects the store within `database.connect_timeout_ms` and migrates it when asked.
+///
+/// # Errors
+/// [`StartupError::Database`].
+pub async fn connect_store(
+    settings: &DatabaseSettings,
+    migrate: bool,
+) -> Result<SqlStore, StartupError> {
+    let timeout = Duration::from_millis(settings.connect_timeout_ms);
+    let connect = SqlStore::connect(settings.url.expose_secret(), settings.max_connections);
+    let store = tokio::time::timeout(timeout, connect)
+        .await
+        .map_err(|_| {
+            StartupError::Database(format!(
+                "no connection within database.connect_timeout_ms = {} ms",
+                settings.connect_timeout_ms
+            ))
+        })?
+        .map_err(|error| StartupError::Database(format!("cannot connect: {error}")))?;
+    if migrate {
+        store
+            .migrate()
+            .await
+            .map_err(|error| StartupError::Database(format!("migration failed: {error}")))?;
+        tracing::info!(
+            backend = store.backend_name(),
+            "database schema is up to date"
+        );
+    }
+    Ok(store)
+}
+
+/// The Kafka adapters' settings from `[kafka]`; `brokers` as configured (`embedded` is
+/// replaced by the broker's address once it runs).
+#[must_use]
+pub fn kafka_settings(config: &KafkaConfig) -> KafkaSettings {
+    KafkaSettings {
+        brokers: match &config.brokers {
+            Brokers::Embedded => wallet_kafka::EMBEDDED_BROKERS.to_owned(),
+            Brokers::External(list) => list.clone(),
+            Brokers::Disabled => String::new(),
+        },
+        group_id: config.group_id.clone(),
+        order_events_topic: config.order_events_topic.clone(),
+        dead_letter_topic: config.dead_letter_topic.clone(),
+        wallet_events_topic: config.wallet_events_topic.clone(),
+        batch_size_max: config.batch_size_max,
+        batch_wait_ms_max: config.batch_wait_ms_max,
+        ..KafkaSettings::default()
+    }
+}
+
+fn price_feed(settings: &PricesSettings) -> Result<Prices, StartupError> {
+    let Some(url) = &settings.redis_url else {
+        tracing::info!("prices.redis_url is empty: prices in memory, last-trade fallback");
+        return Ok(Prices::Memory(InMemoryPriceFeed::new()));
+    };
+    let config = RedisPriceConfig {
+        url: url.expose_secret().to_owned(),
+        key_pattern: settings.key_pattern.clone(),
+        kind: match settings.key_kind {
+            PriceKeyKind::Hash => wallet_redis::PriceKeyKind::Hash {
+                field: settings.hash_field.clone(),
+                updated_at_field: Some("updatedAt".to_owned()),
+            },
+            PriceKeyKind::String => wallet_redis::PriceKeyKind::String,
+        },
+        timeout_ms: settings.timeout_ms,
+        ..RedisPriceConfig::default()
+    };
+    let feed =
+        RedisPriceFeed::new(&config).map_err(|error| StartupError::Prices(error.to_string()))?;
+    Ok(Prices::Redis(feed))
+}
+
+fn warn_about_open_auth(settings: &Settings) {
+    if matches!(settings.auth.mode, AuthMode::None) && !settings.server.bind.ip().is_loopback() {
+        tracing::warn!(
+            bind = %settings.server.bind,
+            "!!! auth.mode = \"none\" on a non-loopback address: ANYONE who can reach this \
+             port can move money. Set auth.mode = \"jwt\" or bind to 127.0.0.1 !!!"
+        );
+    }
+}
+
+impl Application {
+    /// Connects, migrates (when `database.migrate_on_start`), starts the broker (when
+    /// embedded), the consumer, the outbox relay, the sweeper, and binds the HTTP server.
+    ///
+    /// # Errors
+    /// [`StartupError`] naming what could not start.
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let metrics = telemetry::metrics_handle();
+        warn_about_open_auth(&settings);
+        let authenticator = Authenticator::new(&settings.auth.mode)
+            .map_err(|error| StartupError::Settings(crate::config::SettingsError(error)))?;
+        let store = connect_store(&settings.database, settings.database.migrate_on_start).await?;
+        let prices = price_feed(&settings.prices)?;
+        let currency = settings.wallet.default_currency;
+        let (shutdown, shutdown_receiver) = watch::channel(false);
+        let (fatal_sender, fatal) = mpsc::unbounded_channel();
+        let mut tasks = Vec::new();
+        let mut checks = Vec::new();
+
+        let database = store.clone();
+        checks.push(Check::new("database", move || {
+            let database = database.clone();
+            async move { database.ping().await.map_err(|error| error.to_string()) }
+        }));
+        if let Prices::Redis(feed) = &prices {
+            let feed = feed.clone();
+            checks.push(Check::new("redis", move || {
+                let feed = feed.clone();
+                async move { feed.ping().await.map_err(|error| error.to_string()) }
+            }));
+        }
+
+        let mut broker = None;
+        if settings.kafka.brokers == Brokers::Disabled {
+            tracing::warn!(
+                "kafka.brokers = \"none\": this instance consumes no order events and relays no \
+                 outbox; another instance of the group must"
+            );
+        } else {
+            let mut kafka = kafka_settings(&settings.kafka);
+            if settings.kafka.brokers == Brokers::Embedded {
+                let embedded = EmbeddedBroker::start(&kafka)
+                    .map_err(|error| StartupError::Kafka(error.to_string()))?;
+                tracing::info!(
+                    bootstrap_servers = embedded.bootstrap_servers(),
+                    "embedded Kafka broker: produce order events to {} on {}",
+                    kafka.order_events_topic,
+                    embedded.bootstrap_servers()
+                );
+                kafka = embedded.client_settings(&kafka);
+                broker = Some(embedded);
+            }
+            kafka
+                .validate()
+                .map_err(|error| StartupError::Kafka(error.to_string()))?;
+            let health = ConsumerHealth::new();
+            let consumer_health = health.clone();
+            checks.push(Check::new("kafka_consumer", move || {
+                let snapshot = consumer_health.snapshot();
+                let ready = consumer_health.is_ready();
+                async move {
+                    if ready {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "running: {}, assigned partitions: {}, retrying: {}{}",
+                            snapshot.running,
+                            snapshot.assigned_partitions,
+                            snapshot.retrying,
+                            snapshot
+                                .last_error
+                                .map(|error| format!(", last error: {error}"))
+                                .unwrap_or_default()
+                        ))
+                    }
+                }
+            }));
+            let (consumer_store, consumer_kafka, consumer_shutdown) =
+                (store.clone(), kafka.clone(), shutdown_receiver.clone());
+            tasks.push(tasks::supervise(
+                "kafka-consumer",
+                shutdown_receiver.clone(),
+                fatal_sender.clone(),
+                move || {
+                    let service = WalletService::new(consumer_store.clone(), currency);
+                    let (kafka, health, shutdown) = (
+                        consumer_kafka.clone(),
+                        health.clone(),
+                        consumer_shutdown.clone(),
+                    );
+                    async move {
+                        wallet_kafka::run_consumer(&kafka, service, health, shutdown)
+                            .await
+                            .map_err(|error| error.to_string())
+                    }
+                },
+            ));
+            let (relay_store, relay_shutdown) = (store.clone(), shutdown_receiver.clone());
+            tasks.push(tasks::supervise(
+                "outbox-relay",
+                shutdown_receiver.clone(),
+                fatal_sender.clone(),
+                move || {
+                    let (outbox, kafka, shutdown) =
+                        (relay_store.clone(), kafka.clone(), relay_shutdown.clone());
+                    async move {
+                        wallet_kafka::run_outbox_relay(outbox, &kafka, shutdown)
+                            .await
+                            .map_err(|error| error.to_string())
+                    }
+                },
+            ));
+        }
+
+        let (sweeper_store, sweeper_shutdown) = (store.clone(), shutdown_receiver.clone());
+        let ttl = chrono::Duration::hours(i64::from(settings.wallet.hold_ttl_hours));
+        let interval = Duration::from_secs(settings.wallet.sweep_interval_seconds);
+        tasks.push(tasks::supervise(
+            "hold-sweeper",
+            shutdown_receiver.clone(),
+            fatal_sender.clone(),
+            move || {
+                let service = WalletService::new(sweeper_store.clone(), currency);
+                tasks::run_sweeper(
+                    service,
+                    sweeper_store.clone(),
+                    ttl,
+                    interval,
+                    sweeper_shutdown.clone(),
+                )
+            },
+        ));
+        let (upkeep_handle, upkeep_shutdown) = (metrics.clone(), shutdown_receiver.clone());
+        tasks.push(tasks::supervise(
+            "metrics-upkeep",
+            shutdown_receiver,
+            fatal_sender,
+            move || tasks::run_metrics_upkeep(upkeep_handle.clone(), upkeep_shutdown.clone()),
+        ));
+
+        let api = ApiState {
+            wallet: std::sync::Arc::new(Wallet::new(
+                store.clone(),
+                store,
+                prices.clone(),
+                currency,
+            )),
+        };
+        let readiness = Readiness::new(
+            checks,
+            Duration::from_millis(settings.server.readiness_timeout_ms),
+        );
+        let listener = TcpListener::bind(settings.server.bind)?;
+        let port = listener.local_addr()?.port();
+        let server = http_server(
+            listener,
+            &settings,
+            api,
+            readiness,
+            authenticator,
+            metrics.clone(),
+        )?;
+        tracing::info!(
+            "HTTP API on http://{addr}/api/v1/wallet, Swagger UI on http://{addr}/swagger-ui/, \
+             metrics on http://{addr}/metrics",
+            addr = listener_display(&settings, port)
+        );
+        Ok(Application {
+            port,
+            server,
+            shutdown,
+            fatal,
+            tasks,
+            shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_seconds),
+            prices,
+            broker,
+        })
+    }
+
+    /// The port the HTTP server listens on.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The in-process price feed, when prices are not in Redis: tests and demos set prices on
+    /// it.
+    #[must_use]
+    pub fn in_memory_prices(&self) -> Option<InMemoryPriceFeed> {
+        match &self.prices {
+            Prices::Memory(feed) => Some(feed.clone()),
+            Prices::Redis(_) => None,
+        }
+    }
+
+    /// The embedded broker's bootstrap address, when it runs.
+    #[must_use]
+    pub fn embedded_brokers(&self) -> Option<&str> {
+        self.broker.as_ref().map(EmbeddedBroker::bootstrap_servers)
+    }
+
+    /// Serves until SIGTERM or SIGINT (or a task panics), then stops consuming, lets the
+    /// consumer commit its batch, drains HTTP and returns.
+    ///
+    /// # Errors
+    /// [`StartupError::Server`] when the HTTP server failed, [`StartupError::TaskPanicked`]
+    /// when a task panicked: the process should exit non-zero.
+    pub async fn run_until_stopped(mut self) -> Result<(), StartupError> {
+        let handle = self.server.handle();
+        let mut server = tokio::spawn(self.server);
+        let mut outcome = Ok(());
+        let mut server_done = false;
+        tokio::select! {
+            () = shutdown_signal() => tracing::info!("shutdown signal received"),
+            result = &mut server => {
+                server_done = true;
+                outcome = match result {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(error)) => Err(StartupError::Server(error)),
+                    Err(error) => Err(StartupError::Server(std::io::Error::other(error))),
+                };
+            }
+            Some(fatal) = self.fatal.recv() => outcome = Err(StartupError::TaskPanicked(fatal)),
+        }
+        // Stop consuming first: the consumer finishes and commits its batch while HTTP drains.
+        let _ = self.shutdown.send(true);
+        if !server_done {
+            handle.stop(true).await;
+        }
+        let tasks = futures::future::join_all(self.tasks);
+        if tokio::time::timeout(self.shutdown_timeout, tasks)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout_seconds = self.shutdown_timeout.as_secs(),
+                "background tasks did not stop within server.shutdown_timeout_seconds"
+            );
+        }
+        drop(self.broker);
+        tracing::info!("stopped");
+        outcome
+    }
+}
+
+fn listener_display(settings: &Settings, port: u16) -> String {
+    let ip = settings.server.bind.ip();
+    if ip.is_unspecified() {
+        format!("127.0.0.1:{port}")
+    } else {
+        std::net::SocketAddr::new(ip, port).to_string()
+    }
+}
+
+fn http_server(
+    listener: TcpListener,
+    settings: &Settings,
+    api: ApiState,
+    readiness: Readiness,
+    authenticator: Authenticator,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+) -> Result<Server, std::io::Error> {
+    let body_limit = settings.server.body_limit_bytes;
+    let api = web::Data::new(api);
+    let readiness = web::Data::new(readiness);
+    let authenticator = web::Data::new(authenticator);
+    let metrics = web::Data::new(metrics);
+    let openapi = ApiDoc::openapi();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(ErrorHandlers::new().default_handler(problem_for_status))
+            .wrap(from_fn(telemetry::request_metrics))
+            .wrap(TracingLogger::<WalletRootSpan>::new())
+            .app_data(api.clone())
+            .app_data(readiness.clone())
+            .app_data(authenticator.clone())
+            .app_data(metrics.clone())
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_limit)
+                    .error_handler(|error, _| {
+                        ApiError::BadRequest(format!("invalid JSON body: {error}")).into()
+                    }),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                ApiError::BadRequest(format!("invalid query string: {error}")).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|error, _| {
+                ApiError::BadRequest(format!("invalid path segment: {error}")).into()
+            }))
+            .configure(routes::configure_api)
+            .configure(routes::health::configure)
+            .service(SwaggerUi::new("/swagger-ui/{_:.*}").url(OPENAPI_PATH, openapi.clone()))
+            // An empty 404, rewritten to problem+json (with the path) by the error handlers.
+            .default_service(web::to(actix_web::HttpResponse::NotFound))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .shutdown_timeout(settings.server.shutdown_timeout_seconds);
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.run())
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
