@@ -1,0 +1,104 @@
+//! Producing order events as the Order API does (JSON, key = userId) and reading what the
+//! wallet wrote to the dead-letter and wallet-events topics.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+/// One record read back from a topic.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Key bytes.
+    pub key: Option<Vec<u8>>,
+    /// Value bytes.
+    pub value: Vec<u8>,
+    /// Headers as UTF-8 text.
+    pub headers: HashMap<String, String>,
+}
+
+/// A producer acknowledged by every in-sync replica, as the Order API configures it.
+pub fn producer(bootstrap: &str) -> FutureProducer {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .set("message.timeout.ms", "60000")
+        .create()
+        .expect("create the producer")
+}
+
+/// Produces `records` (key, value) to `topic` and waits until the broker acknowledged each.
+pub async fn produce(producer: &FutureProducer, topic: &str, records: &[(String, Vec<u8>)]) {
+    for chunk in records.chunks(1_000) {
+        let deliveries: Vec<_> = chunk
+            .iter()
+            .map(|(key, value)| {
+                producer.send(
+                    FutureRecord::to(topic).key(key).payload(value),
+                    Duration::from_secs(60),
+                )
+            })
+            .collect();
+        for delivery in deliveries {
+            if let Err((error, _)) = delivery.await {
+                panic!("produce to {topic}: {error}");
+            }
+        }
+    }
+}
+
+/// Reads `topic` from the beginning until `count` records arrived; panics after `timeout`.
+pub async fn read(bootstrap: &str, topic: &str, count: usize, timeout: Duration) -> Vec<Record> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set(
+            "group.id",
+            format!("e2e-reader-{}", uuid::Uuid::new_v4().simple()),
+        )
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("create the reader");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let deadline = Instant::now() + timeout;
+    let mut records = Vec::new();
+    while records.len() < count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "read {} of {count} records of {topic} before the deadline",
+            records.len()
+        );
+        let Ok(message) = tokio::time::timeout(left, consumer.recv()).await else {
+            continue;
+        };
+        let message = message.unwrap_or_else(|error| panic!("read {topic}: {error}"));
+        let headers = message
+            .headers()
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|header| {
+                        (
+                            header.key.to_owned(),
+                            header
+                                .value
+                                .map(|v| String::from_utf8_lossy(v).into_owned())
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        records.push(Record {
+            key: message.key().map(<[u8]>::to_vec),
+            value: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+            headers,
+        });
+    }
+    records
+}

@@ -1,0 +1,425 @@
+//! End-to-end scenarios of SPEC §9 against the real `wallet` binary, a real MariaDB, a real
+//! Redis and a separate Kafka-protocol broker process (Tansu).
+
+mod proxy;
+
+use std::time::Duration;
+
+use wallet_e2e::broker::Broker;
+use wallet_e2e::database::Database;
+use wallet_e2e::eventually;
+use wallet_e2e::kafka;
+use wallet_e2e::wallet::Wallet;
+use wallet_e2e::workload::{self, Day};
+
+const INPUT: &str = "order-events-v1";
+const DEAD_LETTERS: &str = "order-events-v1.DLT";
+const WALLET_EVENTS: &str = "wallet-events-v1";
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(240);
+
+fn start_broker() -> Broker {
+    Broker::start(&[INPUT, DEAD_LETTERS, WALLET_EVENTS], 3)
+}
+
+fn settings(database_url: String, broker: &Broker) -> Vec<(&'static str, String)> {
+    vec![
+        ("WALLET__DATABASE__URL", database_url),
+        ("WALLET__KAFKA__BROKERS", broker.bootstrap()),
+        (
+            "WALLET__KAFKA__GROUP_ID",
+            format!("e2e-{}", uuid::Uuid::new_v4().simple()),
+        ),
+        (
+            "WALLET__PRICES__REDIS_URL",
+            "redis://127.0.0.1:6379".to_owned(),
+        ),
+    ]
+}
+
+/// Waits until the service holds exactly what the day must leave behind.
+async fn wait_for_expected(wallet: &Wallet, day: &Day) {
+    let expected = workload::expected(day);
+    let mut last = None;
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        loop {
+            let actual = workload::actual(wallet, &expected).await;
+            if actual == expected {
+                return;
+            }
+            last = Some(actual);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    if drained.is_err() {
+        let actual = last.unwrap_or_default();
+        let wrong: Vec<_> = expected
+            .accounts
+            .iter()
+            .filter(|(user, want)| actual.accounts.get(*user) != Some(want))
+            .take(5)
+            .collect();
+        panic!(
+            "state did not converge: first accounts that differ (expected): {wrong:?}\nlog tail:\n{}",
+            tail(&wallet.log())
+        );
+    }
+}
+
+fn tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+fn assert_audit_passes(wallet: &Wallet) {
+    let (code, output) = wallet.cli(&["audit"]);
+    assert_eq!(code, Some(0), "wallet audit failed:\n{output}");
+}
+
+fn ledger_rows(database: &Database) -> u64 {
+    database.query("SELECT COUNT(*) FROM ledger_entries")[0][0]
+        .parse()
+        .expect("a count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_of_trading_ends_exactly_as_the_model_says() {
+    let database = Database::create();
+    let broker = start_broker();
+    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    wallet.wait_ready(Duration::from_secs(60)).await;
+
+    let mut day = workload::generate_day(7, 200, 2_000, 1_000_000);
+    // The fixture story, for investor-42, rides along.
+    day.deposits.push(("investor-42".into(), "10000.00".into()));
+    for name in [
+        "pending-buy",
+        "filled-buy",
+        "rejected-buy",
+        "pending-sell",
+        "partially-filled-sell",
+        "filled-sell",
+    ] {
+        let path = wallet_e2e::repository_root()
+            .join(format!("../shared/fixtures/order-events/{name}.json"));
+        day.events
+            .push(("investor-42".into(), std::fs::read(&path).expect("fixture")));
+    }
+    workload::deposit_all(&wallet, &day).await;
+    kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, &day.events).await;
+
+    wait_for_expected(&wallet, &day).await;
+    let (_, story) = wallet.get("/api/v1/wallet/investor-42").await;
+    assert_eq!(
+        (story["balance"].as_str(), story["blockedBalance"].as_str()),
+        (Some("7725.60"), Some("0.00"))
+    );
+    assert_audit_passes(&wallet);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_in_the_middle_of_a_stream_loses_nothing_and_applies_nothing_twice() {
+    let database = Database::create();
+    let broker = start_broker();
+    let day = workload::generate_day(11, 500, 9_000, 2_000_000);
+    assert!(
+        day.events.len() >= 20_000,
+        "the stream has {} events",
+        day.events.len()
+    );
+
+    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    wallet.wait_ready(Duration::from_secs(60)).await;
+    workload::deposit_all(&wallet, &day).await;
+    let deposits = ledger_rows(&database);
+    kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, &day.events).await;
+
+    // Kill it once some, but not all, of the stream is applied.
+    eventually("part of the stream applied", DRAIN_TIMEOUT, || async {
+        ledger_rows(&database) > deposits + 500
+    })
+    .await;
+    wallet.signal("KILL");
+    assert_eq!(
+        wallet.wait_exit(),
+        None,
+        "SIGKILL ends the process by a signal"
+    );
+    let applied_at_kill = ledger_rows(&database);
+
+    wallet.restart();
+    wallet.wait_ready(Duration::from_secs(60)).await;
+    wait_for_expected(&wallet, &day).await;
+    assert!(
+        ledger_rows(&database) > applied_at_kill,
+        "the restart applied the rest"
+    );
+    assert_audit_passes(&wallet);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_outage_makes_the_service_unready_and_loses_nothing() {
+    let database = Database::create();
+    let mut broker = start_broker();
+    let day = workload::generate_day(13, 100, 2_000, 3_000_000);
+    let (first, second) = day.events.split_at(day.events.len() / 2);
+
+    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    wallet.wait_ready(Duration::from_secs(60)).await;
+    workload::deposit_all(&wallet, &day).await;
+    kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, first).await;
+
+    broker.stop();
+    eventually(
+        "readiness to fail while the broker is down",
+        Duration::from_secs(60),
+        || async { wallet.readiness().await == Some(503) },
+    )
+    .await;
+    // The outage lasts a while on purpose: the consumer must keep retrying, not give up.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    broker.resume();
+    kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, second).await;
+    eventually(
+        "readiness to come back",
+        Duration::from_secs(120),
+        || async { wallet.readiness().await == Some(200) },
+    )
+    .await;
+
+    wait_for_expected(&wallet, &day).await;
+    assert_audit_passes(&wallet);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_pauses_consumption_and_it_resumes_exactly() {
+    let database = Database::create();
+    let broker = start_broker();
+    let proxy = proxy::Proxy::start("127.0.0.1:3306").await;
+    let day = workload::generate_day(17, 100, 2_000, 4_000_000);
+    let (first, second) = day.events.split_at(day.events.len() / 2);
+
+    let mut wallet = Wallet::start(&settings(database.url_via(&proxy.address()), &broker));
+    wallet.wait_ready(Duration::from_secs(60)).await;
+    workload::deposit_all(&wallet, &day).await;
+    let producer = kafka::producer(&broker.bootstrap());
+    kafka::produce(&producer, INPUT, first).await;
+
+    proxy.cut();
+    eventually(
+        "readiness to fail while the database is unreachable",
+        Duration::from_secs(60),
+        || async { wallet.readiness().await == Some(503) },
+    )
+    .await;
+    kafka::produce(&producer, INPUT, second).await;
+    proxy.restore();
+    eventually(
+        "readiness to come back",
+        Duration::from_secs(120),
+        || async { wallet.readiness().await == Some(200) },
+    )
+    .await;
+
+    wait_for_expected(&wallet, &day).await;
+    assert_audit_passes(&wallet);
+}
+
+/// Payloads that are not valid order events, each with the reason it must be dead-lettered.
+fn poison(index: usize) -> Vec<u8> {
+    let user = "poisoned";
+    let variants: [String; 10] = [
+        format!(
+            r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":-5,"price":1,"side":"BUY","status":"PENDING"}}"#
+        ),
+        format!(
+            r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":5,"price":1.123456789,"side":"BUY","status":"PENDING"}}"#
+        ),
+        format!(
+            r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":5,"side":"BUY","status":"FILLED"}}"#
+        ),
+        format!(
+            r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":5,"price":1,"side":"SHORT","status":"PENDING"}}"#
+        ),
+        format!(
+            r#"{{"userId":"{user}","ticker":"PETR4","quantity":5,"price":1,"side":"BUY","status":"PENDING"}}"#
+        ),
+        format!(
+            r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":1e400,"price":1,"side":"BUY","status":"PENDING"}}"#
+        ),
+        format!(
+            r#"{{"orderId":{index},"userId":"{user} with spaces","ticker":"PETR4","quantity":5,"price":1,"side":"BUY","status":"PENDING"}}"#
+        ),
+        format!(r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":100,"#),
+        "\u{0}\u{1}garbage".to_owned(),
+        format!(r#"[{index}]"#),
+    ];
+    let mut bytes = variants[index % variants.len()].clone().into_bytes();
+    if index.is_multiple_of(37) {
+        bytes = vec![0xff, 0xfe, 0x00, b'x'];
+    }
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_flood_lands_in_the_dead_letter_topic_and_valid_events_still_apply() {
+    let database = Database::create();
+    let broker = start_broker();
+    let mut day = workload::generate_day(19, 50, 500, 5_000_000);
+    let poison_count = 300;
+    let mut mixed = Vec::new();
+    for (index, event) in day.events.drain(..).enumerate() {
+        mixed.push(event);
+        if index < poison_count {
+            mixed.push(("poisoned".to_owned(), poison(index)));
+        }
+    }
+    day.events = mixed;
+
+    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    wallet.wait_ready(Duration::from_secs(60)).await;
+    workload::deposit_all(&wallet, &day).await;
+    kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, &day.events).await;
+
+    wait_for_expected(&wallet, &day).await;
+    let dead = kafka::read(
+        &broker.bootstrap(),
+        DEAD_LETTERS,
+        poison_count,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(dead.len(), poison_count);
+    for record in &dead {
+        assert!(
+            record
+                .headers
+                .get("x-error-reason")
+                .is_some_and(|reason| !reason.is_empty()),
+            "no reason: {record:?}"
+        );
+        assert_eq!(
+            record.headers.get("x-original-topic").map(String::as_str),
+            Some(INPUT)
+        );
+        assert_eq!(record.key.as_deref(), Some(b"poisoned".as_slice()));
+    }
+    assert!(
+        wallet.readiness().await == Some(200),
+        "the consumer survived the flood"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_withdrawals_and_settlements_never_overdraw_and_the_ledger_matches() {
+    let database = Database::create();
+    let broker = start_broker();
+    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    wallet.wait_ready(Duration::from_secs(60)).await;
+
+    let users: Vec<String> = (0..8).map(|index| format!("contended-{index}")).collect();
+    for user in &users {
+        assert_eq!(
+            wallet
+                .post(&format!("/api/v1/wallet/{user}/deposit?amount=100000.00"))
+                .await
+                .0,
+            200
+        );
+    }
+    let mut events = Vec::new();
+    for (index, user) in users.iter().cycle().take(1_600).enumerate() {
+        let id = 6_000_000 + index;
+        events.push((user.clone(), format!(r#"{{"orderId":{id},"userId":"{user}","ticker":"PETR4","quantity":10,"price":10.00,"side":"BUY","status":"PENDING"}}"#).into_bytes()));
+        events.push((user.clone(), format!(r#"{{"orderId":{id},"userId":"{user}","ticker":"PETR4","quantity":10,"price":10.00,"executedPrice":9.99,"side":"BUY","status":"FILLED"}}"#).into_bytes()));
+    }
+    let producer = kafka::producer(&broker.bootstrap());
+    let produce = kafka::produce(&producer, INPUT, &events);
+    let withdraw = async {
+        let mut tasks = Vec::new();
+        for worker in 0..16 {
+            let base = wallet.base_url();
+            let http = wallet.http().clone();
+            let users = users.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for round in 0..40 {
+                    let user = &users[(worker + round) % users.len()];
+                    let response = http
+                        .post(format!(
+                            "{base}/api/v1/wallet/{user}/withdraw?amount=777.77"
+                        ))
+                        .send()
+                        .await
+                        .expect("withdraw");
+                    statuses.push(response.status().as_u16());
+                }
+                statuses
+            }));
+        }
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.extend(task.await.expect("withdrawal task"));
+        }
+        statuses
+    };
+    let ((), statuses) = tokio::join!(produce, withdraw);
+    assert!(
+        statuses
+            .iter()
+            .all(|status| *status == 200 || *status == 422),
+        "unexpected statuses: {statuses:?}"
+    );
+
+    eventually("every settlement applied", DRAIN_TIMEOUT, || async {
+        let rows = database.query("SELECT COUNT(*) FROM holds WHERE status = 'FILLED'");
+        rows[0][0] == "1600"
+    })
+    .await;
+    for user in &users {
+        let (_, account) = wallet.get(&format!("/api/v1/wallet/{user}")).await;
+        let balance =
+            rust_decimal::Decimal::from_str_exact(account["balance"].as_str().expect("balance"))
+                .expect("decimal");
+        assert!(
+            balance >= rust_decimal::Decimal::ZERO,
+            "{user} went negative: {account}"
+        );
+    }
+    assert_audit_passes(&wallet);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_stream_exits_zero_and_commits_what_it_applied() {
+    let database = Database::create();
+    let broker = start_broker();
+    let day = workload::generate_day(23, 200, 5_000, 7_000_000);
+    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    wallet.wait_ready(Duration::from_secs(60)).await;
+    workload::deposit_all(&wallet, &day).await;
+    let deposits = ledger_rows(&database);
+    kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, &day.events).await;
+
+    eventually("part of the stream applied", DRAIN_TIMEOUT, || async {
+        ledger_rows(&database) > deposits + 200
+    })
+    .await;
+    let started = std::time::Instant::now();
+    wallet.signal("TERM");
+    assert_eq!(
+        wallet.wait_exit(),
+        Some(0),
+        "graceful shutdown exits 0:\n{}",
+        tail(&wallet.log())
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+
+    wallet.restart();
+    wallet.wait_ready(Duration::from_secs(60)).await;
+    wait_for_expected(&wallet, &day).await;
+    assert_audit_passes(&wallet);
+}
