@@ -5,18 +5,27 @@ CARGO ?= cargo
 # I/O crates the domain must never depend on (SPEC §2).
 DOMAIN_FORBIDDEN := tokio|sea-orm|sqlx|redis|rdkafka|actix
 
-.PHONY: run test lint fmt domain-purity services bench doc clean
+.PHONY: run test e2e lint fmt domain-purity services bench doc clean
 
 ## Starts the service on its embedded default: SQLite under data/, prices in memory, an
 ## in-process Kafka broker whose address is printed at start-up.
 run:
 	$(CARGO) run -p wallet-app --bin wallet -- serve
 
-## Formatting, lints, the domain purity check and every test (unit, integration, doc).
+## Formatting, lints, the domain purity check and every test (unit, integration, doc), then
+## the end-to-end tests of the real binary against MariaDB, Redis and a Tansu broker process.
 test: lint
 	scripts/services.sh
-	$(CARGO) test --workspace --all-targets --no-fail-fast
+	$(CARGO) test --workspace --exclude wallet-e2e --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
+	$(MAKE) e2e
+
+## End-to-end scenarios (tests/): each starts its own broker and wallet processes, so they run
+## two at a time on a 2-core machine.
+e2e:
+	scripts/services.sh
+	$(CARGO) build -p wallet-app --bin wallet
+	WALLET_E2E_TANSU="$$(scripts/install-tansu.sh)" $(CARGO) test -p wallet-e2e -- --test-threads=2
 
 ## fmt check + clippy with warnings as errors + the domain purity check.
 lint: domain-purity
