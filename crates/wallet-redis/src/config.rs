@@ -57,6 +57,10 @@ pub struct RedisPriceConfig {
     /// summary falls back to last trades. Default 50 ms: a summary must stay fast when Redis
     /// is slow.
     pub timeout_ms: u64,
+    /// Budget of opening a connection, which runs apart from the look-up that needed it (a
+    /// look-up that gives up does not abandon it), so that a Redis further away than
+    /// `timeout_ms` allows for a handshake still gets connected. Default 1000 ms.
+    pub connect_timeout_ms: u64,
     /// Number of multiplexed connections (each carries many concurrent look-ups). Default 4.
     pub pool_size: usize,
     /// The expiry the writer gives a plain string key, so that its age is this minus the time
@@ -72,6 +76,7 @@ impl Default for RedisPriceConfig {
             key_pattern: KEY_PATTERN_DEFAULT.to_owned(),
             kind: PriceKeyKind::default(),
             timeout_ms: 50,
+            connect_timeout_ms: 1_000,
             pool_size: 4,
             string_ttl_seconds: 600,
         }
@@ -84,7 +89,7 @@ pub enum RedisConfigError {
     /// The key pattern lacks the `{ticker}` placeholder or has it more than once.
     #[error("prices key pattern {0:?} must contain {{ticker}} exactly once")]
     KeyPattern(String),
-    /// `timeout_ms` or `pool_size` is zero.
+    /// `timeout_ms`, `connect_timeout_ms` or `pool_size` is zero.
     #[error("prices setting {0} must be greater than zero")]
     Zero(&'static str),
     /// A hash field name is empty.
@@ -129,6 +134,9 @@ impl RedisPriceConfig {
     pub(crate) fn validate(&self) -> Result<KeyPattern, RedisConfigError> {
         if self.timeout_ms == 0 {
             return Err(RedisConfigError::Zero("timeout_ms"));
+        }
+        if self.connect_timeout_ms == 0 {
+            return Err(RedisConfigError::Zero("connect_timeout_ms"));
         }
         if self.pool_size == 0 {
             return Err(RedisConfigError::Zero("pool_size"));

@@ -7,12 +7,13 @@
 //! connection carries any number of concurrent requests, so the feed keeps `pool_size` of them
 //! checked out in slots and hands clones to callers (no I/O). A slot whose request failed or
 //! timed out gives its connection back to the pool, whose check on the next checkout replaces
-//! it if it is broken.
+//! it if it is broken. Connecting runs as a task of its own under `connect_timeout_ms`, so a
+//! look-up with a short budget never abandons a connection half-made.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -39,6 +40,9 @@ struct Inner {
     /// a failure.
     slots: Vec<Mutex<Option<Connection>>>,
     next_slot: AtomicUsize,
+    /// True from a failed look-up to the next good one: failures are logged as a warning once
+    /// per outage, not once per summary.
+    failing: AtomicBool,
     pattern: KeyPattern,
     kind: PriceKeyKind,
     timeout: Duration,
@@ -66,14 +70,15 @@ impl RedisPriceFeed {
     pub fn new(config: &RedisPriceConfig) -> Result<Self, RedisConfigError> {
         let pattern = config.validate()?;
         let timeout = Duration::from_millis(config.timeout_ms);
+        let connect_timeout = Duration::from_millis(config.connect_timeout_ms);
         let pool = Config {
             url: Some(config.url.clone()),
             connection: None,
             pool: Some(PoolConfig {
                 timeouts: Timeouts {
-                    wait: Some(timeout),
-                    create: Some(timeout),
-                    recycle: Some(timeout),
+                    wait: Some(connect_timeout),
+                    create: Some(connect_timeout),
+                    recycle: Some(connect_timeout),
                 },
                 ..PoolConfig::new(config.pool_size)
             }),
@@ -85,6 +90,7 @@ impl RedisPriceFeed {
                 pool,
                 slots: (0..config.pool_size).map(|_| Mutex::new(None)).collect(),
                 next_slot: AtomicUsize::new(0),
+                failing: AtomicBool::new(false),
                 pattern,
                 kind: config.kind.clone(),
                 timeout,
@@ -151,7 +157,9 @@ impl PriceFeed for RedisPriceFeed {
                 Lookup::Miss => counts.misses += 1,
                 Lookup::Garbage => {
                     counts.garbage += 1;
-                    tracing::warn!(%ticker, "price in redis is not a valid price; ignored");
+                    // Debug, not warn: the counter tells operators, and a bad key would
+                    // otherwise log once per summary.
+                    tracing::debug!(%ticker, "price in redis is not a valid price; ignored");
                 }
             }
         }
@@ -166,17 +174,26 @@ impl Inner {
     }
 
     /// A handle on the connection of `slot`, checking one out of the pool when it has none.
-    async fn connection(&self, slot: usize) -> Result<MultiplexedConnection, String> {
-        // The lock is held while connecting so that callers of an empty slot wait for one
-        // connection instead of each checking out their own.
-        let mut held = self.slots[slot].lock().await;
-        if let Some(connection) = held.as_ref() {
+    async fn connection(self: &Arc<Self>, slot: usize) -> Result<MultiplexedConnection, String> {
+        if let Some(connection) = self.slots[slot].lock().await.as_ref() {
             return Ok(MultiplexedConnection::clone(connection.as_ref()));
         }
-        let connection = self.pool.get().await.map_err(|error| error.to_string())?;
-        let handle = MultiplexedConnection::clone(connection.as_ref());
-        *held = Some(connection);
-        Ok(handle)
+        // A task of its own: if the look-up times out, the connection is still made (within
+        // the pool's connect timeout) and the next look-up finds it. The lock is held while
+        // connecting so that callers of an empty slot share one connection.
+        let inner = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut held = inner.slots[slot].lock().await;
+            let connection = match held.take() {
+                Some(connection) => connection,
+                None => inner.pool.get().await.map_err(|error| error.to_string())?,
+            };
+            let handle = MultiplexedConnection::clone(connection.as_ref());
+            *held = Some(connection);
+            Ok(handle)
+        })
+        .await
+        .map_err(|error| format!("connecting failed: {error}"))?
     }
 
     /// Turns a timed request's outcome into the feed's result; on failure counts it and gives
@@ -187,7 +204,14 @@ impl Inner {
         outcome: Result<Result<T, String>, tokio::time::error::Elapsed>,
     ) -> Result<T, PriceFeedError> {
         let detail = match outcome {
-            Ok(Ok(value)) => return Ok(value),
+            Ok(Ok(value)) => {
+                if self.failing.load(Ordering::Relaxed)
+                    && self.failing.swap(false, Ordering::Relaxed)
+                {
+                    tracing::info!("price feed answers again");
+                }
+                return Ok(value);
+            }
             Ok(Err(detail)) => detail,
             Err(_) => format!("no answer within {} ms", self.timeout.as_millis()),
         };
@@ -196,10 +220,14 @@ impl Inner {
             *held = None;
         }
         record_feed_error();
-        tracing::warn!(
-            detail,
-            "price feed unavailable; summaries fall back to last trades"
-        );
+        if self.failing.swap(true, Ordering::Relaxed) {
+            tracing::debug!(detail, "price feed still unavailable");
+        } else {
+            tracing::warn!(
+                detail,
+                "price feed unavailable; summaries fall back to last trades"
+            );
+        }
         Err(PriceFeedError(detail))
     }
 

@@ -104,3 +104,48 @@ async fn feed_recovers_after_the_connection_breaks() {
     assert!(broken.is_err(), "the severed connection cannot answer");
     assert_eq!(healed.unwrap().len(), 1, "a new connection is opened");
 }
+
+/// A connection slower to open than a look-up may wait is still opened: the look-ups that
+/// gave up fall back, and a later one finds the connection ready. (Were connecting part of
+/// the look-up, each attempt would abandon it and the feed would never connect.)
+#[tokio::test]
+async fn slow_connect_is_finished_in_the_background() {
+    let mut redis = TestRedis::connect().await;
+    let _: u64 = redis
+        .run(
+            redis::cmd("HSET")
+                .arg(redis.key("ticker:price:{ticker}", "PETR4"))
+                .arg("price")
+                .arg("38.55"),
+        )
+        .await;
+    let relay = TurnCountingRelay::with_handshake_delay(
+        url_address(&redis_url()),
+        Duration::from_millis(300),
+    )
+    .await;
+    let feed = RedisPriceFeed::new(&RedisPriceConfig {
+        url: url_with_address(&redis_url(), &relay.address.to_string()),
+        key_pattern: redis.pattern("ticker:price:{ticker}"),
+        timeout_ms: 100,
+        connect_timeout_ms: 10_000,
+        pool_size: 1,
+        ..RedisPriceConfig::default()
+    })
+    .unwrap();
+    let first = feed.quotes(&[ticker("PETR4")]).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut later = feed.quotes(&[ticker("PETR4")]).await;
+    while later.is_err() && Instant::now() < deadline {
+        // Polling interval between attempts, each bounded by the 100 ms budget.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        later = feed.quotes(&[ticker("PETR4")]).await;
+    }
+    redis.cleanup().await;
+
+    assert!(
+        first.is_err(),
+        "the handshake takes 300 ms, the budget is 100 ms"
+    );
+    assert_eq!(later.unwrap().len(), 1, "connected in the background");
+}

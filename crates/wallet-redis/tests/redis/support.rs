@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, SharedString, Unit};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -180,6 +181,12 @@ pub struct TurnCountingRelay {
 impl TurnCountingRelay {
     /// Starts a relay on a free loopback port in front of `upstream` (`host:port`).
     pub async fn start(upstream: String) -> Self {
+        Self::with_handshake_delay(upstream, Duration::ZERO).await
+    }
+
+    /// As [`TurnCountingRelay::start`], but each connection's first reply (the end of the
+    /// client's handshake) is held back for `delay`, like a Redis far away.
+    pub async fn with_handshake_delay(upstream: String, delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let turns = Arc::new(AtomicUsize::new(0));
@@ -210,7 +217,12 @@ impl TurnCountingRelay {
                     });
                     let replies = tokio::spawn(async move {
                         let mut buffer = vec![0_u8; 64 * 1024];
+                        let mut first = true;
                         while let Ok(read @ 1..) = server_read.read(&mut buffer).await {
+                            if std::mem::take(&mut first) && !delay.is_zero() {
+                                // Simulated latency, not synchronisation.
+                                tokio::time::sleep(delay).await;
+                            }
                             // Marked before forwarding, so a request the client sends after
                             // reading this reply always counts as a new turn.
                             replied.store(true, Ordering::SeqCst);
