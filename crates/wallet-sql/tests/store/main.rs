@@ -3,9 +3,11 @@
 //! its own fresh database so that they run in parallel. An unreachable MariaDB fails them.
 
 mod audit;
+mod concurrency;
 mod conflict;
 mod decimals;
 mod migrations;
 mod reads;
 mod story;
 mod support;
+mod throughput;

@@ -172,7 +172,9 @@ async fn idempotency_keys_replay_and_refuse(database: &TestDatabase) {
     let now = at("2026-05-01T08:00:00Z");
     let service = service(store);
     let mut operation = cash("keyed", "40.00");
-    operation.idempotency_key = Some("k-1".repeat(85));
+    // Quotes, a backslash, a statement terminator and characters beyond ASCII: stored and
+    // matched exactly however the backend receives strings.
+    operation.idempotency_key = Some(format!("{}'\\\"é🚀;--", "k-1".repeat(80)));
     let first = service.deposit(&operation, now).await.unwrap();
     operation.request_id = uuid::Uuid::new_v4();
     let replay = service
