@@ -215,7 +215,8 @@ impl Inner {
             Ok(Err(detail)) => detail,
             Err(_) => format!("no answer within {} ms", self.timeout.as_millis()),
         };
-        // `try_lock`: a holder of the lock is already replacing the connection.
+        // `try_lock` because this is not async: when another caller holds the slot (cloning or
+        // connecting), the connection stays, and the next failure on the slot clears it.
         if let Ok(mut held) = self.slots[slot].try_lock() {
             *held = None;
         }
