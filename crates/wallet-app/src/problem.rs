@@ -330,3 +330,70 @@ pub fn problem_for_status<B>(
         ServiceResponse::new(request, rewritten).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(response))
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::MessageBody;
+
+    use super::*;
+
+    fn body_of(error: &ApiError) -> (StatusCode, serde_json::Value) {
+        let response = error.error_response();
+        let status = response.status();
+        let bytes = response.into_body().try_into_bytes().ok().unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// A broken row is a 500 INTERNAL whose body says nothing of the cause.
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let error = ApiError::from(StoreError::Internal(
+            "row 17: balance 'abc' in table accounts".to_owned(),
+        ));
+        let (status, body) = body_of(&error);
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "INTERNAL");
+        assert!(!body.to_string().contains("accounts"), "{body}");
+    }
+
+    /// An outage (or conflicts that outlived the retries) is 503, also without internals.
+    #[test]
+    fn outages_are_service_unavailable() {
+        for store in [
+            StoreError::Unavailable("connection refused to 10.0.0.7:3306".to_owned()),
+            StoreError::Conflict("version 3 != 4".to_owned()),
+        ] {
+            let (status, body) = body_of(&ApiError::from(store));
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
+            assert!(!body.to_string().contains("10.0.0.7"), "{body}");
+        }
+    }
+
+    /// The domain's refusals keep their stable codes.
+    #[test]
+    fn cash_errors_map_to_their_codes() {
+        let user = wallet_domain::UserId::parse("u1").unwrap();
+        let cases = [
+            (CashError::AccountNotFound(user), "ACCOUNT_NOT_FOUND", 404),
+            (
+                CashError::InsufficientFunds {
+                    available: wallet_domain::Money::ZERO,
+                    requested: wallet_domain::Money::ZERO,
+                },
+                "INSUFFICIENT_FUNDS",
+                422,
+            ),
+            (
+                CashError::IdempotencyConflict("k".to_owned()),
+                "IDEMPOTENCY_CONFLICT",
+                409,
+            ),
+        ];
+        for (error, code, status) in cases {
+            let error = ApiError::from(error);
+            assert_eq!(error.code(), code);
+            assert_eq!(error.status_code().as_u16(), status);
+        }
+    }
+}

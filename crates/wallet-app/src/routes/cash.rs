@@ -4,13 +4,12 @@
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 use wallet_domain::{CashOperation, Currency, Money, UserId};
 
-use super::{ApiState, parse_user};
+use super::{ApiState, now, parse_user};
 use crate::auth::Caller;
 use crate::dto::{AccountResponse, AmountRequest};
 use crate::problem::{ApiError, Problem};
@@ -166,7 +165,7 @@ pub async fn deposit(
     caller.may_deposit(&user)?;
     let currency = currency_of(&state, &user).await?;
     let operation = operation(user, currency, query.into_inner(), &request, &body)?;
-    let account = state.wallet.deposit(&operation, Utc::now()).await?;
+    let account = state.wallet.deposit(&operation, now()).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
 }
 
@@ -205,7 +204,7 @@ pub async fn withdraw(
     caller.may_access(&user)?;
     let currency = currency_of(&state, &user).await?;
     let operation = operation(user, currency, query.into_inner(), &request, &body)?;
-    let account = state.wallet.withdraw(&operation, Utc::now()).await?;
+    let account = state.wallet.withdraw(&operation, now()).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
 }
 

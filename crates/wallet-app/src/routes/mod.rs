@@ -14,6 +14,7 @@ pub mod transactions;
 use std::sync::Arc;
 
 use actix_web::web;
+use chrono::{DateTime, SubsecRound, Utc};
 use wallet_domain::{OrderId, UserId};
 
 use crate::backend::WalletBackend;
@@ -30,6 +31,13 @@ impl std::fmt::Debug for ApiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiState").finish_non_exhaustive()
     }
+}
+
+/// The time of a write, at the storage's precision (microseconds on every backend), so that
+/// the account a write returns is exactly the one an idempotent replay reads back.
+#[must_use]
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
 }
 
 /// Parses the `{userId}` path segment.
