@@ -3,10 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::{ConnectionTrait, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, RuntimeErr, Value, sqlx};
 use wallet_domain::ports::{LoadRequest, Snapshot, StoreError};
 
 use crate::SqlStore;
+use crate::codec::Backend;
 use crate::error::translate;
 use crate::rows;
 use crate::sql::{IN_LIST_KEYS_MAX, Query, in_list};
@@ -165,11 +166,26 @@ impl SqlStore {
     }
 
     /// Runs a read on the pool.
+    ///
+    /// On MySQL the values are inlined as literals ([`Query::inline_mysql`]) and the query
+    /// goes over the text protocol, like the writes: one round trip, no server-side prepared
+    /// statement for IN lists whose length changes with every batch.
     pub(crate) async fn query_all(&self, query: Query) -> Result<Vec<QueryResult>, StoreError> {
         self.count_statements(1);
-        self.connection
-            .query_all(query.statement(self.backend))
-            .await
-            .map_err(translate)
+        match self.backend {
+            Backend::MySql => {
+                let text = query.inline_mysql()?;
+                sqlx::raw_sql(&text)
+                    .fetch_all(self.connection.get_mysql_connection_pool())
+                    .await
+                    .map(|rows| rows.into_iter().map(QueryResult::from).collect())
+                    .map_err(|error| translate(DbErr::Query(RuntimeErr::SqlxError(error))))
+            }
+            Backend::Sqlite => self
+                .connection
+                .query_all(query.statement(self.backend))
+                .await
+                .map_err(translate),
+        }
     }
 }
