@@ -47,3 +47,26 @@ async fn check_constraints_refuse_a_negative_balance(database: &TestDatabase) {
     );
 }
 on_both_backends!(check_constraints_refuse_a_negative_balance);
+
+/// A test database that is dropped without `cleanup` (a panicking test) is still removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_database_dropped_without_cleanup_is_removed() {
+    let database = TestDatabase::mysql().await;
+    let url = database.url().to_owned();
+    wallet_sql::SqlStore::connect(&url, 1).await.unwrap();
+    drop(database);
+    let gone = wallet_sql::SqlStore::connect(&url, 1).await;
+    assert!(gone.is_err(), "{url} still exists");
+
+    let database = TestDatabase::sqlite().await;
+    let file = database
+        .url()
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(std::path::Path::new(&file).exists());
+    drop(database);
+    assert!(!std::path::Path::new(&file).exists(), "{file} still exists");
+}
