@@ -45,8 +45,15 @@ domain-purity:
 services:
 	scripts/services.sh
 
+## SPEC §8 benchmarks of the release binary against MariaDB and Redis: prints one table (see
+## docs/benchmarks.md). Under 15 minutes from a clean clone on 2 cores, the release build
+## included (it shares CARGO_TARGET_DIR). Tune with BENCH_EVENTS, BENCH_BATCH1_EVENTS,
+## BENCH_PHASES … (`wallet-bench --help`). Installs the load generator wrk when missing.
 bench:
-	@echo "make bench: not built yet (issue 8)"
+	scripts/services.sh
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(CARGO) build --release -p wallet-app --bin wallet -p wallet-bench
+	$(CARGO) run --release -q -p wallet-bench
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p wallet-domain

@@ -1,0 +1,260 @@
+//! Measurements 1 and 2: order events applied end to end, from a topic of the in-process mock
+//! cluster through the real `wallet` process into MariaDB.
+//!
+//! A run owns a fresh database (accounts deposited in SQL first), fresh topics filled before the
+//! service starts, and a service process with its own consumer group. Throughput is counted from
+//! the group's committed offsets (see [`crate::progress`]) between the first commit and the
+//! last, so start-up and the group join are left out.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use wallet_kafka::EmbeddedBroker;
+
+use crate::progress::{self, Rate, Watch};
+use crate::seed::BenchDatabase;
+use crate::service::Service;
+use crate::stats::percentile;
+
+/// Partitions of each run's input topic: as the embedded default creates it.
+pub const PARTITIONS: i32 = 4;
+
+/// One key and JSON value, as the Order API produces them.
+pub type Event = (String, Vec<u8>);
+
+/// A service consuming its own topic into its own database.
+#[derive(Debug)]
+pub struct Run {
+    /// The run's database.
+    pub database: BenchDatabase,
+    /// The service process.
+    pub service: Service,
+    bootstrap: String,
+    topic: String,
+    group: String,
+    /// Records produced to the topic so far.
+    produced: u64,
+}
+
+/// Rows the service left in its tables, beyond what the seeding wrote.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RowCounts {
+    /// Hold rows.
+    pub holds: u64,
+    /// Ledger rows written by the service (deposits left out).
+    pub ledger: u64,
+    /// Outbox rows.
+    pub outbox: u64,
+    /// Position rows.
+    pub positions: u64,
+}
+
+/// Produce-to-commit latencies of a paced run.
+#[derive(Debug, Clone, Copy)]
+pub struct Latency {
+    /// Events produced per second.
+    pub offered_per_second: f64,
+    /// Events produced.
+    pub events: usize,
+    /// Events whose commit was not seen before the time limit.
+    pub missing: usize,
+    /// Median.
+    pub p50: Duration,
+    /// 99th percentile.
+    pub p99: Duration,
+}
+
+impl Run {
+    /// Creates the topics, produces `events` to them, creates and seeds the database with
+    /// `deposits`, and starts the service (`batch_size_max` overrides the default when given).
+    ///
+    /// # Errors
+    /// A message naming what failed.
+    pub async fn start(
+        broker: &EmbeddedBroker,
+        label: &str,
+        events: &[Event],
+        deposits: &[(String, String)],
+        batch_size_max: Option<usize>,
+    ) -> Result<Run, String> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let topic = format!("bench-{label}-{id}");
+        let (dead_letters, wallet_events) = (format!("{topic}.DLT"), format!("{topic}-out"));
+        for (name, partitions) in [
+            (&topic, PARTITIONS),
+            (&dead_letters, 1),
+            (&wallet_events, PARTITIONS),
+        ] {
+            broker
+                .create_topic(name, partitions)
+                .map_err(|error| format!("create topic {name}: {error}"))?;
+        }
+        let bootstrap = broker.bootstrap_servers().to_owned();
+        let started = Instant::now();
+        let producer = wallet_e2e::kafka::producer(&bootstrap);
+        wallet_e2e::kafka::produce(&producer, &topic, events).await;
+        eprintln!(
+            "  {label}: {} events produced in {:.1?}",
+            events.len(),
+            started.elapsed()
+        );
+        let database = BenchDatabase::create().await?;
+        let started = Instant::now();
+        database.deposit(deposits).await?;
+        eprintln!(
+            "  {label}: {} accounts deposited in SQL in {:.1?}",
+            deposits.len(),
+            started.elapsed()
+        );
+        let group = format!("bench-{label}-{id}");
+        let mut env = vec![
+            ("WALLET__DATABASE__URL", database.url()),
+            ("WALLET__KAFKA__BROKERS", bootstrap.clone()),
+            ("WALLET__KAFKA__GROUP_ID", group.clone()),
+            ("WALLET__KAFKA__ORDER_EVENTS_TOPIC", topic.clone()),
+            ("WALLET__KAFKA__DEAD_LETTER_TOPIC", dead_letters),
+            ("WALLET__KAFKA__WALLET_EVENTS_TOPIC", wallet_events),
+        ];
+        if let Some(size) = batch_size_max {
+            env.push(("WALLET__KAFKA__BATCH_SIZE_MAX", size.to_string()));
+        }
+        let service = Service::start(label, &env)?;
+        Ok(Run {
+            database,
+            service,
+            bootstrap,
+            topic,
+            group,
+            produced: events.len() as u64,
+        })
+    }
+
+    /// Waits until every produced record is committed, or `limit` passed; the rate between the
+    /// first commit and the last one seen.
+    ///
+    /// # Errors
+    /// A message when the service died or committed nothing.
+    pub async fn measure(&mut self, limit: Duration) -> Result<Rate, String> {
+        let watch = self.watch();
+        let samples = self.wait(watch, limit).await?;
+        progress::rate(&samples).ok_or_else(|| {
+            format!(
+                "the service committed nothing within {limit:?}:\n{}",
+                self.service.log_tail()
+            )
+        })
+    }
+
+    /// Rows the service wrote so far, beyond `deposits` seeded ledger rows.
+    ///
+    /// # Errors
+    /// The database's message.
+    pub async fn rows(&self, deposits: u64) -> Result<RowCounts, String> {
+        Ok(RowCounts {
+            holds: self.database.count("holds").await?,
+            ledger: self.database.count("ledger_entries").await? - deposits,
+            outbox: self.database.count("outbox").await?,
+            positions: self.database.count("positions").await?,
+        })
+    }
+
+    /// Produces `events` at `per_second` (after what was produced before) and measures each
+    /// one's time from its send to the commit of its offset.
+    ///
+    /// # Errors
+    /// A message when producing fails or the service dies.
+    pub async fn paced(
+        &mut self,
+        events: &[Event],
+        per_second: f64,
+        limit: Duration,
+    ) -> Result<Latency, String> {
+        let target = self.produced + events.len() as u64;
+        let watch = Watch::start(
+            &self.bootstrap,
+            &self.group,
+            &self.topic,
+            PARTITIONS,
+            target,
+        );
+        // One millisecond of linger: the producer batches a little, as any real one does, and
+        // adds at most that to each latency.
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &self.bootstrap)
+            .set("acks", "all")
+            .set("linger.ms", "1")
+            .create()
+            .map_err(|error| format!("paced producer: {error}"))?;
+        let started = tokio::time::Instant::now();
+        let mut deliveries = Vec::with_capacity(events.len());
+        for (index, (key, value)) in events.iter().enumerate() {
+            #[allow(clippy::cast_precision_loss)]
+            let due = started + Duration::from_secs_f64(index as f64 / per_second);
+            tokio::time::sleep_until(due).await;
+            let record = FutureRecord::to(&self.topic).key(key).payload(value);
+            let delivery = producer
+                .send_result(record)
+                .map_err(|(error, _)| format!("paced produce: {error}"))?;
+            deliveries.push((Instant::now(), delivery));
+        }
+        let mut sent = Vec::with_capacity(deliveries.len());
+        for (at, delivery) in deliveries {
+            match delivery.await {
+                Ok(Ok(delivered)) => sent.push((at, delivered.partition, delivered.offset)),
+                Ok(Err((error, _))) => return Err(format!("paced produce: {error}")),
+                Err(_) => return Err("paced produce: delivery cancelled".to_owned()),
+            }
+        }
+        self.produced = target;
+        let samples = self.wait(watch, limit).await?;
+        let mut latencies: Vec<Duration> = sent
+            .iter()
+            .filter_map(|(at, partition, offset)| {
+                let partition = usize::try_from(*partition).ok()?;
+                progress::commit_time(&samples, partition, *offset)
+                    .map(|committed| committed.saturating_duration_since(*at))
+            })
+            .collect();
+        latencies.sort_unstable();
+        Ok(Latency {
+            offered_per_second: per_second,
+            events: events.len(),
+            missing: events.len() - latencies.len(),
+            p50: percentile(&latencies, 50.0).unwrap_or_default(),
+            p99: percentile(&latencies, 99.0).unwrap_or_default(),
+        })
+    }
+
+    fn watch(&self) -> Watch {
+        Watch::start(
+            &self.bootstrap,
+            &self.group,
+            &self.topic,
+            PARTITIONS,
+            self.produced,
+        )
+    }
+
+    async fn wait(
+        &mut self,
+        watch: Watch,
+        limit: Duration,
+    ) -> Result<Vec<progress::Sample>, String> {
+        let deadline = Instant::now() + limit;
+        while !watch.is_done() && Instant::now() < deadline {
+            if !self.service.is_running() {
+                let _ = watch.finish();
+                return Err(format!(
+                    "the service exited during the run:\n{}",
+                    self.service.log_tail()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !watch.is_done() {
+            eprintln!("  time limit of {limit:?} reached: measuring what was committed");
+        }
+        watch.finish()
+    }
+}

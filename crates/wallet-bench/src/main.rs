@@ -1,0 +1,246 @@
+//! `make bench` (SPEC §8, issue 8): one run on this machine, one table.
+//!
+//! 1. events/s end to end: the real release `wallet` binary consumes a pre-filled topic of an
+//!    in-process mock cluster into MariaDB, then a paced run at half that rate gives the
+//!    produce → commit latencies;
+//! 2. the same with `kafka.batch_size_max = 1` (one transaction per event);
+//! 3. the raw limit: the same row writes by plain batched SQL from the bench;
+//! 4. summary req/s and latency over HTTP under `wrk`;
+//! 5. the service's peak RSS during 1 and 4.
+//!
+//! Every database it creates is dropped and every Redis key deleted at the end. See
+//! `docs/benchmarks.md` for the method and the numbers of a real run.
+
+mod ingest;
+mod progress;
+mod raw_sql;
+mod report;
+mod seed;
+mod service;
+mod stats;
+mod summary;
+
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use wallet_e2e::workload::{Day, generate_day};
+use wallet_kafka::{EmbeddedBroker, KafkaSettings};
+
+use ingest::Run;
+use report::Report;
+use summary::SummaryLoad;
+
+/// Order events per order in `generate_day`'s mix, rounded down, to size the workload.
+const EVENTS_PER_ORDER_MIN: usize = 2;
+/// The service's default batch size, used for the raw SQL batches too.
+const BATCH_SIZE_DEFAULT: usize = 500;
+
+/// Options; each can also be given by its environment variable.
+#[derive(Debug, Parser)]
+#[command(
+    name = "wallet-bench",
+    about = "Benchmarks of the wallet binary (SPEC §8)"
+)]
+struct Options {
+    /// Order events of measurement 1 (and 3).
+    #[arg(long, env = "BENCH_EVENTS", default_value_t = 200_000)]
+    events: usize,
+    /// Accounts the events are spread over.
+    #[arg(long, env = "BENCH_ACCOUNTS", default_value_t = 10_000)]
+    accounts: usize,
+    /// Order events of measurement 2 (batch size 1).
+    #[arg(long, env = "BENCH_BATCH1_EVENTS", default_value_t = 10_000)]
+    batch1_events: usize,
+    /// Seconds of the paced latency run.
+    #[arg(long, env = "BENCH_PACED_SECONDS", default_value_t = 15)]
+    paced_seconds: u64,
+    /// Seconds of the measured summary load.
+    #[arg(long, env = "BENCH_SUMMARY_SECONDS", default_value_t = 15)]
+    summary_seconds: u64,
+    /// Concurrent HTTP connections of the summary load.
+    #[arg(long, env = "BENCH_CONNECTIONS", default_value_t = 64)]
+    connections: u32,
+    /// Longest wait for one consuming run; past it the rate is taken from what was committed.
+    #[arg(long, env = "BENCH_RUN_LIMIT_SECONDS", default_value_t = 150)]
+    run_limit_seconds: u64,
+    /// Measurements to run, comma-separated: ingest, batch1, raw, summary.
+    #[arg(
+        long,
+        env = "BENCH_PHASES",
+        default_value = "ingest,batch1,raw,summary",
+        value_delimiter = ','
+    )]
+    phases: Vec<String>,
+}
+
+impl Options {
+    fn runs(&self, phase: &str) -> bool {
+        self.phases.iter().any(|wanted| wanted == phase)
+    }
+}
+
+/// The first `count` events of a day generated for `accounts` users, with enough orders.
+fn workload(seed: u64, accounts: usize, count: usize, first_order_id: u64) -> Day {
+    let mut day = generate_day(
+        seed,
+        accounts,
+        count / EVENTS_PER_ORDER_MIN + 1,
+        first_order_id,
+    );
+    day.events.truncate(count);
+    day
+}
+
+fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpu = read("/proc/cpuinfo")
+        .lines()
+        .find_map(|line| line.strip_prefix("model name").map(str::to_owned))
+        .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_default();
+    let memory = read("/proc/meminfo")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let load = read("/proc/loadavg");
+    format!(
+        "wallet-bench {} — {cores} cores, {cpu}, {}; load average at the end: {}",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        memory.split_whitespace().collect::<Vec<_>>().join(" "),
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let options = Options::parse();
+    let started = Instant::now();
+    let mut report = Report {
+        events: options.events,
+        accounts: options.accounts,
+        batch1_events: options.batch1_events,
+        summary_shape: (options.accounts, options.connections),
+        ..Report::default()
+    };
+    if let Err(error) = service::binary() {
+        eprintln!("wallet-bench: {error}");
+        return std::process::ExitCode::FAILURE;
+    }
+    let limit = Duration::from_secs(options.run_limit_seconds);
+    let broker = match EmbeddedBroker::start(&KafkaSettings::default()) {
+        Ok(broker) => broker,
+        Err(error) => {
+            eprintln!("wallet-bench: mock cluster: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+
+    // The day of measurement 1, with room after it for the paced run.
+    let day = workload(1, options.accounts, options.events * 2, 1);
+    let (events, paced_pool) = day.events.split_at(options.events.min(day.events.len()));
+
+    if options.runs("ingest") {
+        eprintln!("1. end to end, {} events", events.len());
+        if let Err(error) = ingest(&broker, &day, events, paced_pool, &options, &mut report).await {
+            report.failures.push(format!("measurement 1: {error}"));
+        }
+    }
+    if options.runs("batch1") {
+        eprintln!("2. batch size 1, {} events", options.batch1_events);
+        let small = workload(2, options.accounts, options.batch1_events, 1);
+        let measured = async {
+            let mut run =
+                Run::start(&broker, "batch1", &small.events, &small.deposits, Some(1)).await?;
+            run.measure(limit).await
+        };
+        match measured.await {
+            Ok(rate) => report.batch1 = Some(rate),
+            Err(error) => report.failures.push(format!("measurement 2: {error}")),
+        }
+    }
+    if options.runs("raw") {
+        eprintln!("3. raw SQL, {} events", events.len());
+        match report.service_rows {
+            Some(rows) => {
+                let measured = async {
+                    let database = seed::BenchDatabase::create().await?;
+                    database.deposit(&day.deposits).await?;
+                    raw_sql::run(
+                        &database,
+                        events,
+                        BATCH_SIZE_DEFAULT,
+                        rows,
+                        events.len() as u64,
+                    )
+                    .await
+                };
+                match measured.await {
+                    Ok(raw) => report.raw = Some(raw),
+                    Err(error) => report.failures.push(format!("measurement 3: {error}")),
+                }
+            }
+            None => report
+                .failures
+                .push("measurement 3 needs the row counts of measurement 1".to_owned()),
+        }
+    }
+    if options.runs("summary") {
+        eprintln!("4. summary over HTTP, {} connections", options.connections);
+        let load = SummaryLoad {
+            accounts: options.accounts,
+            connections: options.connections,
+            threads: 2,
+            seconds: options.summary_seconds,
+        };
+        match summary::run(load).await {
+            Ok(result) => report.summary = Some(result),
+            Err(error) => report.failures.push(format!("measurement 4: {error}")),
+        }
+    }
+    drop(broker);
+    eprintln!("wallet-bench took {:.0?}", started.elapsed());
+    println!("{}", report.table(&machine()));
+    if report.failures.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}
+
+/// Measurement 1: the throughput run, the service's rows, then the paced run on the same
+/// service and database.
+async fn ingest(
+    broker: &EmbeddedBroker,
+    day: &Day,
+    events: &[ingest::Event],
+    paced_pool: &[ingest::Event],
+    options: &Options,
+    report: &mut Report,
+) -> Result<(), String> {
+    let limit = Duration::from_secs(options.run_limit_seconds);
+    let mut run = Run::start(broker, "ingest", events, &day.deposits, None).await?;
+    let rate = run.measure(limit).await?;
+    report.throughput = Some(rate);
+    report.service_rows = Some(run.rows(day.deposits.len() as u64).await?);
+    eprintln!(
+        "  {:.0} events/s; paced run at half of it for {} s",
+        rate.records_per_second, options.paced_seconds
+    );
+    let per_second = rate.records_per_second / 2.0;
+    // Timing arithmetic: the count of events to offer in the paced window.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let count = ((per_second * options.paced_seconds as f64) as usize).min(paced_pool.len());
+    let latency = run.paced(&paced_pool[..count], per_second, limit).await;
+    report.ingest_rss_kib = run.service.peak_rss_kib();
+    report.latency = Some(latency?);
+    Ok(())
+}

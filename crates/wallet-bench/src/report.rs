@@ -1,0 +1,258 @@
+//! The one table `make bench` prints: every number of one run, its SPEC §8 target and whether
+//! it is met, with the machine it ran on.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::ingest::{Latency, RowCounts};
+use crate::progress::Rate;
+use crate::raw_sql::RawResult;
+use crate::summary::SummaryResult;
+
+/// SPEC §8: events per second end to end.
+const EVENTS_PER_SECOND_MIN: f64 = 20_000.0;
+/// SPEC §8: the service's share of the raw SQL limit.
+const RAW_FRACTION_MIN: f64 = 0.5;
+/// SPEC §8: batched over one-transaction-per-event.
+const BATCH_RATIO_MIN: f64 = 20.0;
+/// SPEC §8: summary requests per second.
+const SUMMARY_PER_SECOND_MIN: f64 = 15_000.0;
+/// SPEC §8: summary p99.
+const SUMMARY_P99_MAX: Duration = Duration::from_millis(10);
+/// SPEC §8: peak RSS, in KiB (150 MB).
+const RSS_KIB_MAX: u64 = 150 * 1000 * 1000 / 1024;
+
+/// Everything measured; `None` for what was skipped or failed.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Events of measurement 1.
+    pub events: usize,
+    /// Accounts of measurements 1–3.
+    pub accounts: usize,
+    /// Measurement 1.
+    pub throughput: Option<Rate>,
+    /// Rows the service wrote in measurement 1.
+    pub service_rows: Option<RowCounts>,
+    /// Measurement 1, paced.
+    pub latency: Option<Latency>,
+    /// Peak RSS of the service of measurement 1, KiB.
+    pub ingest_rss_kib: Option<u64>,
+    /// Events of measurement 2.
+    pub batch1_events: usize,
+    /// Measurement 2.
+    pub batch1: Option<Rate>,
+    /// Measurement 3.
+    pub raw: Option<RawResult>,
+    /// Measurement 4 (accounts, connections).
+    pub summary_shape: (usize, u32),
+    /// Measurement 4.
+    pub summary: Option<SummaryResult>,
+    /// Failures, one line each.
+    pub failures: Vec<String>,
+}
+
+fn yes_no(met: bool) -> &'static str {
+    if met { "**yes**" } else { "no" }
+}
+
+fn thousands(value: f64) -> String {
+    // Display only.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let digits = (value.max(0.0).round() as u64).to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1e3)
+}
+
+fn megabytes(kib: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let mb = kib as f64 * 1024.0 / 1e6;
+    format!("{mb:.0} MB")
+}
+
+impl Report {
+    /// The table in Markdown, headed by the machine and followed by any failure.
+    #[must_use]
+    pub fn table(&self, machine: &str) -> String {
+        let mut rows: Vec<[String; 4]> = Vec::new();
+        let mut row = |what: String, value: String, target: &str, met: &str| {
+            rows.push([what, value, target.to_owned(), met.to_owned()]);
+        };
+        let events_per_second = self.throughput.map(|rate| rate.records_per_second);
+        if let Some(rate) = self.throughput {
+            row(
+                format!(
+                    "1. events/s end to end ({} events, {} accounts, batch ≤ 500)",
+                    thousands(self.events as f64),
+                    thousands(self.accounts as f64)
+                ),
+                format!(
+                    "{} ({} events in {:.2} s)",
+                    thousands(rate.records_per_second),
+                    rate.records,
+                    rate.seconds
+                ),
+                "≥ 20,000",
+                yes_no(rate.records_per_second >= EVENTS_PER_SECOND_MIN),
+            );
+        }
+        if let Some(latency) = self.latency {
+            row(
+                format!(
+                    "1. produce → commit latency, paced at {} events/s ({} events{})",
+                    thousands(latency.offered_per_second),
+                    thousands(latency.events as f64),
+                    if latency.missing > 0 {
+                        format!(", {} not committed in time", latency.missing)
+                    } else {
+                        String::new()
+                    }
+                ),
+                format!("p50 {} / p99 {}", millis(latency.p50), millis(latency.p99)),
+                "—",
+                "",
+            );
+        }
+        if let Some(rate) = self.batch1 {
+            row(
+                format!(
+                    "2. events/s with batch size 1 ({} events)",
+                    thousands(self.batch1_events as f64)
+                ),
+                thousands(rate.records_per_second),
+                "—",
+                "",
+            );
+            if let Some(batched) = events_per_second {
+                let ratio = batched / rate.records_per_second;
+                row(
+                    "2. batched ÷ batch size 1".to_owned(),
+                    format!("{ratio:.1}×"),
+                    "≥ 20×",
+                    yes_no(ratio >= BATCH_RATIO_MIN),
+                );
+            }
+        }
+        if let Some(service) = self.service_rows {
+            row(
+                "1. rows the service left after 1: holds / ledger / outbox / positions".to_owned(),
+                format!(
+                    "{} / {} / {} / {}",
+                    thousands(service.holds as f64),
+                    thousands(service.ledger as f64),
+                    thousands(service.outbox as f64),
+                    thousands(service.positions as f64)
+                ),
+                "—",
+                "",
+            );
+        }
+        if let Some(raw) = self.raw {
+            row(
+                "3. raw SQL limit: rows/s (same row writes, batches of 500 events)".to_owned(),
+                format!(
+                    "{} rows/s ({} rows)",
+                    thousands(raw.rows_per_second()),
+                    thousands(raw.rows as f64)
+                ),
+                "—",
+                "",
+            );
+            row(
+                "3. raw SQL limit: events/s equivalent".to_owned(),
+                thousands(raw.events_per_second()),
+                "—",
+                "",
+            );
+            if let Some(batched) = events_per_second {
+                let fraction = batched / raw.events_per_second();
+                row(
+                    "3. service ÷ raw limit".to_owned(),
+                    format!("{:.0} %", fraction * 100.0),
+                    "≥ 50 %",
+                    yes_no(fraction >= RAW_FRACTION_MIN),
+                );
+            }
+        }
+        if let Some(summary) = &self.summary {
+            let report = &summary.report;
+            let (accounts, connections) = self.summary_shape;
+            row(
+                format!(
+                    "4. summary req/s ({connections} connections, {} accounts × 5 positions, \
+                     Redis prices{})",
+                    thousands(accounts as f64),
+                    if report.non_2xx + report.socket_errors > 0 {
+                        format!(
+                            "; {} non-2xx, {} socket errors",
+                            report.non_2xx, report.socket_errors
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+                thousands(report.requests_per_second),
+                "≥ 15,000",
+                yes_no(report.requests_per_second >= SUMMARY_PER_SECOND_MIN),
+            );
+            row(
+                "4. summary latency".to_owned(),
+                format!("p50 {} / p99 {}", millis(report.p50), millis(report.p99)),
+                "p99 ≤ 10 ms",
+                yes_no(report.p99 <= SUMMARY_P99_MAX),
+            );
+        }
+        let rss = [
+            ("5. peak RSS during 1", self.ingest_rss_kib),
+            (
+                "5. peak RSS during 4",
+                self.summary.as_ref().and_then(|s| s.peak_rss_kib),
+            ),
+        ];
+        for (what, kib) in rss {
+            if let Some(kib) = kib {
+                row(
+                    what.to_owned(),
+                    megabytes(kib),
+                    "≤ 150 MB",
+                    yes_no(kib <= RSS_KIB_MAX),
+                );
+            }
+        }
+        let mut out = String::new();
+        let _ = writeln!(out, "{machine}\n");
+        let _ = writeln!(out, "| measurement | value | SPEC §8 target | met |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for [what, value, target, met] in rows {
+            let _ = writeln!(out, "| {what} | {value} | {target} | {met} |");
+        }
+        for failure in &self.failures {
+            let _ = writeln!(out, "\nFAILED: {failure}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Large numbers get thousands separators; the table shows what was measured only.
+    #[test]
+    fn thousands_and_an_empty_report() {
+        assert_eq!(thousands(1_234_567.4), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+        let table = Report::default().table("machine");
+        assert!(table.contains("| measurement |"));
+        assert!(!table.contains("1. events/s"));
+    }
+}
