@@ -8,6 +8,8 @@
 //! decimal type and would turn a NUMERIC value into a float, stores them as canonical decimal
 //! TEXT in `STRICT` tables, so a value can never silently change affinity.
 
+#![warn(missing_docs)]
+
 pub use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 

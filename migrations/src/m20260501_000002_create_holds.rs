@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 use crate::{Dialect, drop_tables, execute_all};
 
+/// The migration of this file; its name is the file name.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
