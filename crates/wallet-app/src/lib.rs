@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod prices;
 pub mod problem;
 pub mod routes;
+mod server;
 pub mod startup;
 pub mod tasks;
 pub mod telemetry;

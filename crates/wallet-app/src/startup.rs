@@ -7,15 +7,11 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{ErrorHandlers, from_fn};
-use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 use thiserror::Error;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tracing_actix_web::TracingLogger;
-use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
+use wallet_domain::Currency;
 use wallet_domain::usecases::WalletService;
 use wallet_kafka::{ConsumerHealth, EmbeddedBroker, KafkaSettings};
 use wallet_redis::{InMemoryPriceFeed, RedisPriceConfig, RedisPriceFeed};
@@ -26,13 +22,12 @@ use crate::backend::Wallet;
 use crate::config::{
     AuthMode, Brokers, DatabaseSettings, KafkaConfig, PriceKeyKind, PricesSettings, Settings,
 };
-use crate::openapi::{ApiDoc, OPENAPI_PATH};
 use crate::prices::Prices;
-use crate::problem::{ApiError, problem_for_status};
+use crate::routes::ApiState;
 use crate::routes::health::{Check, Readiness};
-use crate::routes::{self, ApiState};
-use crate::tasks::{self, Fatal};
-use crate::telemetry::{self, WalletRootSpan};
+use crate::server::{http_server, listener_display, shutdown_signal};
+use crate::tasks::{self, Fatal, Supervisor};
+use crate::telemetry;
 
 /// Why the service could not start (or stopped abnormally). Messages name the setting.
 #[derive(Debug, Error)]
@@ -164,6 +159,92 @@ fn warn_about_open_auth(settings: &Settings) {
     }
 }
 
+fn database_check(store: &SqlStore) -> Check {
+    let store = store.clone();
+    Check::new("database", move || {
+        let store = store.clone();
+        async move { store.ping().await.map_err(|error| error.to_string()) }
+    })
+}
+
+/// Readiness of the consumer: running, assigned and not retrying, or what is wrong.
+fn consumer_check(health: ConsumerHealth) -> Check {
+    Check::new("kafka_consumer", move || {
+        let ready = health.is_ready();
+        let snapshot = health.snapshot();
+        async move {
+            if ready {
+                return Ok(());
+            }
+            let last_error = snapshot
+                .last_error
+                .map(|error| format!(", last error: {error}"))
+                .unwrap_or_default();
+            Err(format!(
+                "running: {}, assigned partitions: {}, retrying: {}{last_error}",
+                snapshot.running, snapshot.assigned_partitions, snapshot.retrying
+            ))
+        }
+    })
+}
+
+/// Starts the embedded broker (when configured), the consumer and the outbox relay. `None`
+/// for `kafka.brokers = "none"`; otherwise the broker (if embedded) and the consumer's
+/// readiness check.
+fn start_kafka(
+    config: &KafkaConfig,
+    store: &SqlStore,
+    currency: Currency,
+    supervisor: &mut Supervisor,
+) -> Result<Option<(Option<EmbeddedBroker>, Check)>, StartupError> {
+    if config.brokers == Brokers::Disabled {
+        tracing::warn!(
+            "kafka.brokers = \"none\": this instance consumes no order events and relays no \
+             outbox; another instance of the group must"
+        );
+        return Ok(None);
+    }
+    let mut kafka = kafka_settings(config);
+    let mut broker = None;
+    if config.brokers == Brokers::Embedded {
+        let embedded = EmbeddedBroker::start(&kafka)
+            .map_err(|error| StartupError::Kafka(error.to_string()))?;
+        tracing::info!(
+            bootstrap_servers = embedded.bootstrap_servers(),
+            "embedded Kafka broker: produce order events to {} on {}",
+            kafka.order_events_topic,
+            embedded.bootstrap_servers()
+        );
+        kafka = embedded.client_settings(&kafka);
+        broker = Some(embedded);
+    }
+    kafka
+        .validate()
+        .map_err(|error| StartupError::Kafka(error.to_string()))?;
+    let health = ConsumerHealth::new();
+    let check = consumer_check(health.clone());
+    let (consumer_store, consumer_kafka) = (store.clone(), kafka.clone());
+    supervisor.spawn("kafka-consumer", move |shutdown| {
+        let service = WalletService::new(consumer_store.clone(), currency);
+        let (kafka, health) = (consumer_kafka.clone(), health.clone());
+        async move {
+            wallet_kafka::run_consumer(&kafka, service, health, shutdown)
+                .await
+                .map_err(|error| error.to_string())
+        }
+    });
+    let relay_store = store.clone();
+    supervisor.spawn("outbox-relay", move |shutdown| {
+        let (outbox, kafka) = (relay_store.clone(), kafka.clone());
+        async move {
+            wallet_kafka::run_outbox_relay(outbox, &kafka, shutdown)
+                .await
+                .map_err(|error| error.to_string())
+        }
+    });
+    Ok(Some((broker, check)))
+}
+
 impl Application {
     /// Connects, migrates (when `database.migrate_on_start`), starts the broker (when
     /// embedded), the consumer, the outbox relay, the sweeper, and binds the HTTP server.
@@ -173,6 +254,9 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let metrics = telemetry::metrics_handle();
         warn_about_open_auth(&settings);
+        // Bound first: a port in use fails start-up before anything else is started.
+        let listener = TcpListener::bind(settings.server.bind)?;
+        let port = listener.local_addr()?.port();
         let authenticator = Authenticator::new(&settings.auth.mode)
             .map_err(|error| StartupError::Settings(crate::config::SettingsError(error)))?;
         let store = connect_store(&settings.database, settings.database.migrate_on_start).await?;
@@ -180,14 +264,8 @@ impl Application {
         let currency = settings.wallet.default_currency;
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let (fatal_sender, fatal) = mpsc::unbounded_channel();
-        let mut tasks = Vec::new();
-        let mut checks = Vec::new();
-
-        let database = store.clone();
-        checks.push(Check::new("database", move || {
-            let database = database.clone();
-            async move { database.ping().await.map_err(|error| error.to_string()) }
-        }));
+        let mut supervisor = Supervisor::new(shutdown_receiver, fatal_sender);
+        let mut checks = vec![database_check(&store)];
         if let Prices::Redis(feed) = &prices {
             let feed = feed.clone();
             checks.push(Check::new("redis", move || {
@@ -195,114 +273,24 @@ impl Application {
                 async move { feed.ping().await.map_err(|error| error.to_string()) }
             }));
         }
-
-        let mut broker = None;
-        if settings.kafka.brokers == Brokers::Disabled {
-            tracing::warn!(
-                "kafka.brokers = \"none\": this instance consumes no order events and relays no \
-                 outbox; another instance of the group must"
-            );
-        } else {
-            let mut kafka = kafka_settings(&settings.kafka);
-            if settings.kafka.brokers == Brokers::Embedded {
-                let embedded = EmbeddedBroker::start(&kafka)
-                    .map_err(|error| StartupError::Kafka(error.to_string()))?;
-                tracing::info!(
-                    bootstrap_servers = embedded.bootstrap_servers(),
-                    "embedded Kafka broker: produce order events to {} on {}",
-                    kafka.order_events_topic,
-                    embedded.bootstrap_servers()
-                );
-                kafka = embedded.client_settings(&kafka);
-                broker = Some(embedded);
+        let broker = match start_kafka(&settings.kafka, &store, currency, &mut supervisor)? {
+            Some((broker, consumer_check)) => {
+                checks.push(consumer_check);
+                broker
             }
-            kafka
-                .validate()
-                .map_err(|error| StartupError::Kafka(error.to_string()))?;
-            let health = ConsumerHealth::new();
-            let consumer_health = health.clone();
-            checks.push(Check::new("kafka_consumer", move || {
-                let snapshot = consumer_health.snapshot();
-                let ready = consumer_health.is_ready();
-                async move {
-                    if ready {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "running: {}, assigned partitions: {}, retrying: {}{}",
-                            snapshot.running,
-                            snapshot.assigned_partitions,
-                            snapshot.retrying,
-                            snapshot
-                                .last_error
-                                .map(|error| format!(", last error: {error}"))
-                                .unwrap_or_default()
-                        ))
-                    }
-                }
-            }));
-            let (consumer_store, consumer_kafka, consumer_shutdown) =
-                (store.clone(), kafka.clone(), shutdown_receiver.clone());
-            tasks.push(tasks::supervise(
-                "kafka-consumer",
-                shutdown_receiver.clone(),
-                fatal_sender.clone(),
-                move || {
-                    let service = WalletService::new(consumer_store.clone(), currency);
-                    let (kafka, health, shutdown) = (
-                        consumer_kafka.clone(),
-                        health.clone(),
-                        consumer_shutdown.clone(),
-                    );
-                    async move {
-                        wallet_kafka::run_consumer(&kafka, service, health, shutdown)
-                            .await
-                            .map_err(|error| error.to_string())
-                    }
-                },
-            ));
-            let (relay_store, relay_shutdown) = (store.clone(), shutdown_receiver.clone());
-            tasks.push(tasks::supervise(
-                "outbox-relay",
-                shutdown_receiver.clone(),
-                fatal_sender.clone(),
-                move || {
-                    let (outbox, kafka, shutdown) =
-                        (relay_store.clone(), kafka.clone(), relay_shutdown.clone());
-                    async move {
-                        wallet_kafka::run_outbox_relay(outbox, &kafka, shutdown)
-                            .await
-                            .map_err(|error| error.to_string())
-                    }
-                },
-            ));
-        }
-
-        let (sweeper_store, sweeper_shutdown) = (store.clone(), shutdown_receiver.clone());
+            None => None,
+        };
+        let sweeper_store = store.clone();
         let ttl = chrono::Duration::hours(i64::from(settings.wallet.hold_ttl_hours));
         let interval = Duration::from_secs(settings.wallet.sweep_interval_seconds);
-        tasks.push(tasks::supervise(
-            "hold-sweeper",
-            shutdown_receiver.clone(),
-            fatal_sender.clone(),
-            move || {
-                let service = WalletService::new(sweeper_store.clone(), currency);
-                tasks::run_sweeper(
-                    service,
-                    sweeper_store.clone(),
-                    ttl,
-                    interval,
-                    sweeper_shutdown.clone(),
-                )
-            },
-        ));
-        let (upkeep_handle, upkeep_shutdown) = (metrics.clone(), shutdown_receiver.clone());
-        tasks.push(tasks::supervise(
-            "metrics-upkeep",
-            shutdown_receiver,
-            fatal_sender,
-            move || tasks::run_metrics_upkeep(upkeep_handle.clone(), upkeep_shutdown.clone()),
-        ));
+        supervisor.spawn("hold-sweeper", move |shutdown| {
+            let service = WalletService::new(sweeper_store.clone(), currency);
+            tasks::run_sweeper(service, sweeper_store.clone(), ttl, interval, shutdown)
+        });
+        let upkeep_handle = metrics.clone();
+        supervisor.spawn("metrics-upkeep", move |shutdown| {
+            tasks::run_metrics_upkeep(upkeep_handle.clone(), shutdown)
+        });
 
         let api = ApiState {
             wallet: std::sync::Arc::new(Wallet::new(
@@ -316,8 +304,6 @@ impl Application {
             checks,
             Duration::from_millis(settings.server.readiness_timeout_ms),
         );
-        let listener = TcpListener::bind(settings.server.bind)?;
-        let port = listener.local_addr()?.port();
         let server = http_server(
             listener,
             &settings,
@@ -336,7 +322,7 @@ impl Application {
             server,
             shutdown,
             fatal,
-            tasks,
+            tasks: supervisor.into_handles(),
             shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_seconds),
             prices,
             broker,
@@ -406,94 +392,5 @@ impl Application {
         drop(self.broker);
         tracing::info!("stopped");
         outcome
-    }
-}
-
-fn listener_display(settings: &Settings, port: u16) -> String {
-    let ip = settings.server.bind.ip();
-    if ip.is_unspecified() {
-        format!("127.0.0.1:{port}")
-    } else {
-        std::net::SocketAddr::new(ip, port).to_string()
-    }
-}
-
-fn http_server(
-    listener: TcpListener,
-    settings: &Settings,
-    api: ApiState,
-    readiness: Readiness,
-    authenticator: Authenticator,
-    metrics: metrics_exporter_prometheus::PrometheusHandle,
-) -> Result<Server, std::io::Error> {
-    let body_limit = settings.server.body_limit_bytes;
-    let api = web::Data::new(api);
-    let readiness = web::Data::new(readiness);
-    let authenticator = web::Data::new(authenticator);
-    let metrics = web::Data::new(metrics);
-    let openapi = ApiDoc::openapi();
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .wrap(ErrorHandlers::new().default_handler(problem_for_status))
-            .wrap(from_fn(telemetry::request_metrics))
-            .wrap(TracingLogger::<WalletRootSpan>::new())
-            .app_data(api.clone())
-            .app_data(readiness.clone())
-            .app_data(authenticator.clone())
-            .app_data(metrics.clone())
-            .app_data(web::PayloadConfig::new(body_limit))
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(body_limit)
-                    .error_handler(|error, _| {
-                        ApiError::BadRequest(format!("invalid JSON body: {error}")).into()
-                    }),
-            )
-            .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                ApiError::BadRequest(format!("invalid query string: {error}")).into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|error, _| {
-                ApiError::BadRequest(format!("invalid path segment: {error}")).into()
-            }))
-            .configure(routes::configure_api)
-            .configure(routes::health::configure)
-            .service(SwaggerUi::new("/swagger-ui/{_:.*}").url(OPENAPI_PATH, openapi.clone()))
-            // An empty 404, rewritten to problem+json (with the path) by the error handlers.
-            .default_service(web::to(actix_web::HttpResponse::NotFound))
-    })
-    .listen(listener)?
-    .disable_signals()
-    .shutdown_timeout(settings.server.shutdown_timeout_seconds);
-    if settings.server.workers > 0 {
-        server = server.workers(settings.server.workers);
-    }
-    Ok(server.run())
-}
-
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }

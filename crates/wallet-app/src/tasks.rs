@@ -49,10 +49,51 @@ pub async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receive
     }
 }
 
+/// Starts and watches the background tasks of one application.
+#[derive(Debug)]
+pub struct Supervisor {
+    shutdown: watch::Receiver<bool>,
+    fatal: mpsc::UnboundedSender<Fatal>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Supervisor {
+    /// A supervisor whose tasks stop when `shutdown` turns true and that reports panics to
+    /// `fatal`.
+    #[must_use]
+    pub fn new(shutdown: watch::Receiver<bool>, fatal: mpsc::UnboundedSender<Fatal>) -> Self {
+        Supervisor {
+            shutdown,
+            fatal,
+            handles: Vec::new(),
+        }
+    }
+
+    /// Supervises the task that `start` creates (see [`supervise`]).
+    pub fn spawn<F, Fut>(&mut self, task: &'static str, start: F)
+    where
+        F: Fn(watch::Receiver<bool>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.handles.push(supervise(
+            task,
+            self.shutdown.clone(),
+            self.fatal.clone(),
+            start,
+        ));
+    }
+
+    /// The supervision loops, which end once their task stopped for shutdown.
+    #[must_use]
+    pub fn into_handles(self) -> Vec<JoinHandle<()>> {
+        self.handles
+    }
+}
+
 /// Runs the task that `start` creates, again and again, until shutdown.
 ///
-/// `start` is called once per run; its future ends with `Ok(())` when the task stopped
-/// because shutdown was requested, or with an error message.
+/// `start` is called once per run with the shutdown signal; its future ends with `Ok(())`
+/// when the task stopped because shutdown was requested, or with an error message.
 pub fn supervise<F, Fut>(
     task: &'static str,
     mut shutdown: watch::Receiver<bool>,
@@ -60,14 +101,14 @@ pub fn supervise<F, Fut>(
     start: F,
 ) -> JoinHandle<()>
 where
-    F: Fn() -> Fut + Send + 'static,
+    F: Fn(watch::Receiver<bool>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), String>> + Send + 'static,
 {
     tokio::spawn(async move {
         let mut backoff = RESTART_BACKOFF_MIN;
         loop {
             let started = Instant::now();
-            let outcome = tokio::spawn(start()).await;
+            let outcome = tokio::spawn(start(shutdown.clone())).await;
             if *shutdown.borrow() {
                 if let Ok(Err(error)) = &outcome {
                     tracing::warn!(task, %error, "task failed while shutting down");
@@ -193,7 +234,7 @@ mod tests {
         let runs = Arc::new(AtomicU32::new(0));
         let (ran_twice_sender, mut ran_twice) = mpsc::unbounded_channel();
         let counter = runs.clone();
-        let handle = supervise("flaky", shutdown, fatal_sender, move || {
+        let handle = supervise("flaky", shutdown, fatal_sender, move |_| {
             let run = counter.fetch_add(1, Ordering::SeqCst) + 1;
             let ran_twice_sender = ran_twice_sender.clone();
             async move {
@@ -214,7 +255,7 @@ mod tests {
     async fn a_panicking_task_stops_the_process() {
         let (_shutdown_sender, shutdown) = watch::channel(false);
         let (fatal_sender, mut fatal) = mpsc::unbounded_channel();
-        let handle = supervise("broken", shutdown, fatal_sender, || async {
+        let handle = supervise("broken", shutdown, fatal_sender, |_| async {
             panic!("invariant broken");
         });
         let reported = fatal.recv().await.unwrap();

@@ -5,6 +5,7 @@
 mod auth;
 mod binary;
 mod cash;
+mod cli;
 mod errors;
 mod helpers;
 mod operations;

@@ -1,0 +1,236 @@
+//! Layered configuration (SPEC §6): the embedded `config/default.toml`, then the file named by
+//! `--config` / `WALLET_CONFIG`, then environment variables `WALLET__SECTION__KEY`.
+//!
+//! Loading happens in two steps. The `config` crate merges the layers into plain serde structs
+//! that refuse unknown keys (a typo is an error, not a silently ignored setting); then
+//! a validation step turns them into typed [`Settings`], naming the key of the first
+//! value that does not make sense. Secrets are [`SecretString`]s, so they never reach a log.
+
+mod raw;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::SecretString;
+use thiserror::Error;
+use wallet_domain::Currency;
+
+/// The embedded default, compiled in so that the binary works from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
+
+/// Prefix of the environment overrides (`WALLET__DATABASE__URL`).
+const ENV_PREFIX: &str = "WALLET";
+/// Separator between prefix, section and key in environment overrides.
+const ENV_SEPARATOR: &str = "__";
+
+/// A setting that is missing or invalid; the message names the key.
+#[derive(Debug, Error)]
+#[error("configuration error: {0}")]
+pub struct SettingsError(pub String);
+
+fn invalid(key: &str, problem: impl std::fmt::Display) -> SettingsError {
+    SettingsError(format!("{key}: {problem}"))
+}
+
+/// Every setting, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Kafka.
+    pub kafka: KafkaConfig,
+    /// Market prices.
+    pub prices: PricesSettings,
+    /// Authentication.
+    pub auth: AuthSettings,
+    /// Wallet rules.
+    pub wallet: WalletSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// `server.bind`.
+    pub bind: SocketAddr,
+    /// `server.shutdown_timeout_seconds`.
+    pub shutdown_timeout_seconds: u64,
+    /// `server.body_limit_bytes`.
+    pub body_limit_bytes: usize,
+    /// `server.readiness_timeout_ms`.
+    pub readiness_timeout_ms: u64,
+    /// `server.workers` (0: one per core).
+    pub workers: usize,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// `database.url`; may hold a password.
+    pub url: SecretString,
+    /// `database.max_connections`.
+    pub max_connections: u32,
+    /// `database.migrate_on_start`.
+    pub migrate_on_start: bool,
+    /// `database.connect_timeout_ms`.
+    pub connect_timeout_ms: u64,
+}
+
+/// Where the Kafka brokers are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Brokers {
+    /// Start an in-process broker on a loopback port.
+    Embedded,
+    /// Bootstrap servers, comma-separated.
+    External(String),
+    /// `none`: no Kafka client in this instance (an HTTP-only replica; another instance of
+    /// the group consumes and relays the outbox).
+    Disabled,
+}
+
+/// `[kafka]`.
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    /// `kafka.brokers`.
+    pub brokers: Brokers,
+    /// `kafka.group_id`.
+    pub group_id: String,
+    /// `kafka.order_events_topic`.
+    pub order_events_topic: String,
+    /// `kafka.dead_letter_topic`.
+    pub dead_letter_topic: String,
+    /// `kafka.wallet_events_topic`.
+    pub wallet_events_topic: String,
+    /// `kafka.batch_size_max`.
+    pub batch_size_max: usize,
+    /// `kafka.batch_wait_ms_max`.
+    pub batch_wait_ms_max: u64,
+}
+
+/// How a price is stored under its Redis key (`prices.key_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceKeyKind {
+    /// A hash; the price is in `prices.hash_field`.
+    Hash,
+    /// A plain string key.
+    String,
+}
+
+/// `[prices]`.
+#[derive(Debug, Clone)]
+pub struct PricesSettings {
+    /// `prices.redis_url`; `None` keeps prices in memory. May hold a password.
+    pub redis_url: Option<SecretString>,
+    /// `prices.key_pattern`.
+    pub key_pattern: String,
+    /// `prices.key_kind`.
+    pub key_kind: PriceKeyKind,
+    /// `prices.hash_field`.
+    pub hash_field: String,
+    /// `prices.timeout_ms`.
+    pub timeout_ms: u64,
+}
+
+/// The key that verifies JWTs.
+#[derive(Debug, Clone)]
+pub enum JwtKey {
+    /// HS256 shared secret.
+    Hs256(SecretString),
+    /// RS256 public key, PEM.
+    Rs256(String),
+}
+
+/// `auth.mode`.
+#[derive(Debug, Clone)]
+pub enum AuthMode {
+    /// No authentication: every caller may do everything.
+    None,
+    /// Bearer JWTs verified with the key.
+    Jwt(JwtKey),
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `auth.mode` with its key.
+    pub mode: AuthMode,
+}
+
+/// `[wallet]`.
+#[derive(Debug, Clone)]
+pub struct WalletSettings {
+    /// `wallet.default_currency`.
+    pub default_currency: Currency,
+    /// `wallet.hold_ttl_hours`.
+    pub hold_ttl_hours: u32,
+    /// `wallet.sweep_interval_seconds`.
+    pub sweep_interval_seconds: u64,
+}
+
+/// `log.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Compact,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// `log.level` (EnvFilter syntax).
+    pub level: String,
+    /// `log.format`.
+    pub format: LogFormat,
+}
+
+impl Settings {
+    /// Loads the layers from the embedded default, `file` (if any) and the process environment.
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the first missing or invalid key.
+    pub fn load(file: Option<&Path>) -> Result<Settings, SettingsError> {
+        Self::load_from(file, None)
+    }
+
+    /// As [`Settings::load`], with `env` standing in for the process environment (tests).
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_from(
+        file: Option<&Path>,
+        env: Option<HashMap<String, String>>,
+    ) -> Result<Settings, SettingsError> {
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(SettingsError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml));
+        }
+        // Values stay strings (no `try_parsing`): the deserializer converts numbers and
+        // booleans where a key wants them, and a secret such as "1e5" is never reformatted.
+        let environment = Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator(ENV_SEPARATOR)
+            .separator(ENV_SEPARATOR)
+            .source(env);
+        let raw: raw::RawSettings = builder
+            .add_source(environment)
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|error| SettingsError(error.to_string()))?;
+        raw.validate()
+    }
+}

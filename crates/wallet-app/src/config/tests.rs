@@ -1,0 +1,141 @@
+//! Loading the layers: the embedded default, overrides, and errors that name their key.
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect(),
+    )
+}
+
+fn error_of(pairs: &[(&str, &str)]) -> String {
+    Settings::load_from(None, env(pairs))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn the_embedded_default_is_the_spec_table() {
+    let settings = Settings::load_from(None, env(&[])).unwrap();
+    assert_eq!(settings.server.bind.to_string(), "127.0.0.1:8085");
+    assert_eq!(
+        settings.database.url.expose_secret(),
+        "sqlite://data/wallet.db?mode=rwc"
+    );
+    assert_eq!(settings.database.max_connections, 10);
+    assert_eq!(settings.kafka.brokers, Brokers::Embedded);
+    assert_eq!(settings.kafka.group_id, "broker-wallet-api");
+    assert_eq!(settings.kafka.order_events_topic, "order-events-v1");
+    assert_eq!(settings.kafka.dead_letter_topic, "order-events-v1.DLT");
+    assert_eq!(settings.kafka.wallet_events_topic, "wallet-events-v1");
+    assert!(settings.prices.redis_url.is_none());
+    assert!(matches!(settings.auth.mode, AuthMode::None));
+    assert_eq!(settings.wallet.default_currency, Currency::BRL);
+    assert_eq!(settings.wallet.hold_ttl_hours, 24);
+    assert_eq!(settings.log.format, LogFormat::Compact);
+}
+
+#[test]
+fn environment_overrides_use_double_underscores() {
+    let settings = Settings::load_from(
+        None,
+        env(&[
+            (
+                "WALLET__DATABASE__URL",
+                "mysql://root@127.0.0.1:3306/wallet",
+            ),
+            ("WALLET__DATABASE__MAX_CONNECTIONS", "32"),
+            ("WALLET__DATABASE__MIGRATE_ON_START", "false"),
+            ("WALLET__KAFKA__BROKERS", "k1:9092,k2:9092"),
+            ("WALLET__AUTH__MODE", "jwt"),
+            ("WALLET__AUTH__JWT_HS256_SECRET", "1e5"),
+            ("WALLET__LOG__FORMAT", "json"),
+            // Not a setting: the file-name variable shares the prefix, not the separator.
+            ("WALLET_CONFIG", "/nowhere.toml"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        settings.database.url.expose_secret(),
+        "mysql://root@127.0.0.1:3306/wallet"
+    );
+    assert_eq!(settings.database.max_connections, 32);
+    assert!(!settings.database.migrate_on_start);
+    assert_eq!(
+        settings.kafka.brokers,
+        Brokers::External("k1:9092,k2:9092".to_owned())
+    );
+    let AuthMode::Jwt(JwtKey::Hs256(secret)) = settings.auth.mode else {
+        panic!("jwt mode expected");
+    };
+    // A secret that looks like a number is kept verbatim.
+    assert_eq!(secret.expose_secret(), "1e5");
+    assert_eq!(settings.log.format, LogFormat::Json);
+}
+
+#[test]
+fn invalid_values_name_their_key() {
+    assert_eq!(
+        error_of(&[("WALLET__SERVER__BIND", "x")]),
+        "configuration error: server.bind: invalid socket address \"x\""
+    );
+    assert!(
+        error_of(&[("WALLET__DATABASE__MAX_CONNECTIONS", "many")])
+            .contains("database.max_connections")
+    );
+    assert!(
+        error_of(&[("WALLET__DATABASE__MAX_CONNECTIONS", "0")])
+            .contains("database.max_connections")
+    );
+    assert!(error_of(&[("WALLET__DATABASE__URL", "postgres://x")]).contains("database.url"));
+    assert!(error_of(&[("WALLET__AUTH__MODE", "jwt")]).contains("auth.jwt_hs256_secret"));
+    assert!(error_of(&[("WALLET__AUTH__MODE", "basic")]).contains("auth.mode"));
+    assert!(error_of(&[("WALLET__PRICES__KEY_KIND", "list")]).contains("prices.key_kind"));
+    assert!(error_of(&[("WALLET__PRICES__KEY_PATTERN", "p:")]).contains("prices.key_pattern"));
+    assert!(
+        error_of(&[("WALLET__WALLET__DEFAULT_CURRENCY", "R$")]).contains("wallet.default_currency")
+    );
+    assert!(error_of(&[("WALLET__LOG__FORMAT", "xml")]).contains("log.format"));
+    assert!(
+        error_of(&[
+            ("WALLET__AUTH__JWT_RS256_PUBLIC_KEY_PEM", "not a pem"),
+            ("WALLET__AUTH__MODE", "jwt")
+        ])
+        .contains("auth.jwt_rs256_public_key_pem")
+    );
+}
+
+#[test]
+fn unknown_keys_are_refused() {
+    let message = error_of(&[("WALLET__SERVER__BINDD", "127.0.0.1:1")]);
+    assert!(message.contains("bindd"), "{message}");
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let error = Settings::load_from(Some(Path::new("/nowhere/wallet.toml")), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("/nowhere/wallet.toml"), "{error}");
+}
+
+#[test]
+fn secrets_do_not_show_in_debug_output() {
+    let settings = Settings::load_from(
+        None,
+        env(&[
+            ("WALLET__DATABASE__URL", "mysql://root:hunter2@db/wallet"),
+            ("WALLET__AUTH__MODE", "jwt"),
+            ("WALLET__AUTH__JWT_HS256_SECRET", "topsecret"),
+        ]),
+    )
+    .unwrap();
+    let debug = format!("{settings:?}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    assert!(!debug.contains("topsecret"), "{debug}");
+}
