@@ -110,13 +110,18 @@ impl TestApp {
     /// Applies order events (JSON as the Order API publishes them) straight through the
     /// domain use case on the app's database, as the consumer would.
     pub async fn apply_events(&self, events: &[&str]) {
+        self.apply_events_at(events, Utc::now()).await;
+    }
+
+    /// As [`TestApp::apply_events`], booked as if it were `at`.
+    pub async fn apply_events_at(&self, events: &[&str], at: chrono::DateTime<Utc>) {
         let parsed: Vec<OrderEvent> = events
             .iter()
             .map(|event| OrderEvent::parse(event.as_bytes()).expect("a valid event"))
             .collect();
         let service = WalletService::new(self.database.store().clone(), Currency::BRL);
         let outcomes = service
-            .apply_order_events(&parsed, Utc::now())
+            .apply_order_events(&parsed, at)
             .await
             .expect("events applied");
         for outcome in outcomes {

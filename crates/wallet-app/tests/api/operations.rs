@@ -237,3 +237,49 @@ async fn request_ids_are_echoed_and_sanitised() {
     let id = replaced.headers()["x-request-id"].to_str().unwrap();
     assert!(!id.contains("evil"), "{id}");
 }
+
+/// The hold-expiry sweeper runs inside the app: a BUY hold older than `wallet.hold_ttl_hours`
+/// is released (EXPIRED) and its cash unblocked, while a fresh one stays reserved.
+#[tokio::test]
+async fn the_sweeper_releases_holds_past_their_time_to_live() {
+    let app = spawn_app_with(|settings| {
+        settings.wallet.hold_ttl_hours = 24;
+        settings.wallet.sweep_interval_seconds = 1;
+    })
+    .await;
+    app.deposit("investor-42", "10000.00").await;
+    let day_and_hour_ago = chrono::Utc::now() - chrono::Duration::hours(25);
+    app.apply_events_at(&[crate::helpers::PENDING_BUY], day_and_hour_ago)
+        .await;
+    app.apply_events(&[crate::helpers::PENDING_BUY_VALE]).await;
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(100));
+    loop {
+        interval.tick().await;
+        let hold = json_with(
+            app.get("/api/v1/wallet/investor-42/orders/1001").await,
+            StatusCode::OK,
+        )
+        .await;
+        if hold["status"] == "EXPIRED" {
+            assert_eq!(hold["reservedAmount"], "0.00");
+            break;
+        }
+        assert_eq!(hold["status"], "RESERVED");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not expired in time: {hold}"
+        );
+    }
+    let fresh = json_with(
+        app.get("/api/v1/wallet/investor-42/orders/1002").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(fresh["status"], "RESERVED");
+    let account = json_with(app.get("/api/v1/wallet/investor-42").await, StatusCode::OK).await;
+    // Only VALE3's 612.00 is still blocked; PETR4's 3855.00 was released.
+    assert_eq!(account["blockedBalance"], "612.00");
+    assert_eq!(account["balance"], "10000.00");
+}
