@@ -14,6 +14,7 @@ use crate::problem::{ApiError, Problem};
 #[into_params(parameter_in = Query)]
 pub struct BalanceQuery {
     /// The moment, RFC 3339, e.g. `2026-05-01T10:15:30Z`.
+    #[param(required = true, example = "2026-05-01T10:15:30Z")]
     at: Option<String>,
 }
 

@@ -22,6 +22,7 @@ pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 255;
 #[into_params(parameter_in = Query)]
 pub struct AmountQuery {
     /// Decimal amount, e.g. `100.50` (or give it in the body).
+    #[param(example = "100.50")]
     amount: Option<String>,
 }
 

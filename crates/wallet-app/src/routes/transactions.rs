@@ -25,6 +25,7 @@ const CURSOR_PREFIX: &str = "v1:";
 #[into_params(parameter_in = Query)]
 pub struct StatementQuery {
     /// Page size, 1 to 500 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// `nextCursor` of the previous page.
     cursor: Option<String>,

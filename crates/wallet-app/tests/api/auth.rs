@@ -220,3 +220,51 @@ async fn operations_endpoints_need_no_token() {
         assert_eq!(app.get(path).await.status(), StatusCode::OK, "{path}");
     }
 }
+
+/// A key pair made for these tests only (`openssl genrsa 2048`); it protects nothing.
+const RS256_PRIVATE_PEM: &str = include_str!("keys/rs256-test-private.pem");
+const RS256_PUBLIC_PEM: &str = include_str!("keys/rs256-test-public.pem");
+
+/// With an RS256 public key, tokens signed by the private key pass; a token signed HS256
+/// with the public key as the secret (the algorithm-confusion attack) is refused.
+#[tokio::test]
+async fn rs256_tokens_are_verified_with_the_public_key() {
+    let app = spawn_app_with(|settings| {
+        settings.auth.mode = AuthMode::Jwt(JwtKey::Rs256(RS256_PUBLIC_PEM.to_owned()));
+    })
+    .await;
+    let claims = json!({
+        "sub": "ops",
+        "roles": ["wallet:admin"],
+        "exp": Utc::now().timestamp() + 3600,
+    });
+    let signed = encode(
+        &Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &EncodingKey::from_rsa_pem(RS256_PRIVATE_PEM.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let response = call(
+        &app,
+        "POST",
+        "/api/v1/wallet/dave/deposit?amount=7",
+        Some(&format!("Bearer {signed}")),
+    )
+    .await;
+    assert_eq!(json_with(response, StatusCode::OK).await["balance"], "7.00");
+
+    let confused = encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(RS256_PUBLIC_PEM.as_bytes()),
+    )
+    .unwrap();
+    let response = call(
+        &app,
+        "GET",
+        "/api/v1/wallet/dave",
+        Some(&format!("Bearer {confused}")),
+    )
+    .await;
+    assert_problem(response, StatusCode::UNAUTHORIZED, "UNAUTHORIZED").await;
+}
