@@ -43,6 +43,20 @@ pub struct Problem {
     pub checks: Option<serde_json::Value>,
 }
 
+/// Error responses every `/api/v1/wallet` route may give, for the OpenAPI description.
+#[derive(Debug, utoipa::IntoResponses)]
+pub enum WalletRouteErrors {
+    /// UNAUTHORIZED: the bearer token is missing, malformed, forged or expired (jwt mode).
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// FORBIDDEN: the token may not act on this wallet.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// SERVICE_UNAVAILABLE: the database cannot be reached; retry later.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
 /// Everything an HTTP request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::{ApiState, parse_user};
 use crate::auth::Caller;
 use crate::dto::BalanceAtResponse;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// Query of the balance-at-a-time endpoint.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -40,11 +40,11 @@ fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
     ),
     responses(
         (status = 200, description = "The balances at that time", body = BalanceAtResponse),
-        (status = 400, description = "INVALID_USER_ID, INVALID_TIMESTAMP", body = Problem),
-        (status = 401, description = "UNAUTHORIZED", body = Problem),
-        (status = 403, description = "FORBIDDEN", body = Problem),
-        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem),
-        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+        (status = 400, description = "INVALID_USER_ID, INVALID_TIMESTAMP", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem,
+            content_type = "application/problem+json"),
+        WalletRouteErrors,
     ),
     security((), ("bearer" = []))
 )]

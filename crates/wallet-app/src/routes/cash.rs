@@ -12,7 +12,7 @@ use wallet_domain::{CashOperation, Currency, Money, UserId};
 use super::{ApiState, now, parse_user};
 use crate::auth::Caller;
 use crate::dto::{AccountResponse, AmountRequest};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// Longest `Idempotency-Key` accepted.
 pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 255;
@@ -145,12 +145,13 @@ async fn currency_of(state: &ApiState, user: &UserId) -> Result<Currency, ApiErr
         (status = 200, description = "The account after the deposit", body = AccountResponse),
         (status = 400, description = "INVALID_AMOUNT, INVALID_USER_ID", body = Problem,
             content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHORIZED", body = Problem),
-        (status = 403, description = "FORBIDDEN: needs wallet:deposit", body = Problem),
-        (status = 409, description = "IDEMPOTENCY_CONFLICT", body = Problem),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = Problem),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem),
-        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+        (status = 409, description = "IDEMPOTENCY_CONFLICT", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = Problem,
+            content_type = "application/problem+json"),
+        WalletRouteErrors,
     ),
     security((), ("bearer" = []))
 )]
@@ -183,13 +184,15 @@ pub async fn deposit(
     request_body(content = Option<AmountRequest>, content_type = "application/json"),
     responses(
         (status = 200, description = "The account after the withdrawal", body = AccountResponse),
-        (status = 400, description = "INVALID_AMOUNT, INVALID_USER_ID", body = Problem),
-        (status = 401, description = "UNAUTHORIZED", body = Problem),
-        (status = 403, description = "FORBIDDEN: another user's wallet", body = Problem),
-        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem),
-        (status = 409, description = "IDEMPOTENCY_CONFLICT", body = Problem),
-        (status = 422, description = "INSUFFICIENT_FUNDS", body = Problem),
-        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+        (status = 400, description = "INVALID_AMOUNT, INVALID_USER_ID", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "IDEMPOTENCY_CONFLICT", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 422, description = "INSUFFICIENT_FUNDS", body = Problem,
+            content_type = "application/problem+json"),
+        WalletRouteErrors,
     ),
     security((), ("bearer" = []))
 )]

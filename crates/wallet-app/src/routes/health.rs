@@ -81,7 +81,8 @@ pub async fn live() -> HttpResponse {
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
     responses(
         (status = 200, description = "Every dependency answers"),
-        (status = 503, description = "SERVICE_UNAVAILABLE with the failing checks", body = Problem),
+        (status = 503, description = "SERVICE_UNAVAILABLE with the failing checks", body = Problem,
+            content_type = "application/problem+json"),
     ))]
 pub async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     let results = readiness.run().await;

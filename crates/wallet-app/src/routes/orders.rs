@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use super::{ApiState, parse_order, parse_user};
 use crate::auth::Caller;
 use crate::dto::HoldResponse;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// The hold of one order of the user.
 #[utoipa::path(
@@ -18,11 +18,11 @@ use crate::problem::{ApiError, Problem};
     ),
     responses(
         (status = 200, description = "The hold", body = HoldResponse),
-        (status = 400, description = "INVALID_USER_ID, INVALID_ORDER_ID", body = Problem),
-        (status = 401, description = "UNAUTHORIZED", body = Problem),
-        (status = 403, description = "FORBIDDEN", body = Problem),
-        (status = 404, description = "HOLD_NOT_FOUND", body = Problem),
-        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+        (status = 400, description = "INVALID_USER_ID, INVALID_ORDER_ID", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "HOLD_NOT_FOUND", body = Problem,
+            content_type = "application/problem+json"),
+        WalletRouteErrors,
     ),
     security((), ("bearer" = []))
 )]

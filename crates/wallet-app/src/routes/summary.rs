@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use super::{ApiState, parse_user};
 use crate::auth::Caller;
 use crate::dto::{PositionResponse, SummaryResponse};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// Balances, positions with prices and values, and total equity.
 #[utoipa::path(
@@ -16,11 +16,11 @@ use crate::problem::{ApiError, Problem};
     params(("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -")),
     responses(
         (status = 200, description = "The valued portfolio", body = SummaryResponse),
-        (status = 400, description = "INVALID_USER_ID", body = Problem),
-        (status = 401, description = "UNAUTHORIZED", body = Problem),
-        (status = 403, description = "FORBIDDEN", body = Problem),
-        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem),
-        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+        (status = 400, description = "INVALID_USER_ID", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem,
+            content_type = "application/problem+json"),
+        WalletRouteErrors,
     ),
     security((), ("bearer" = []))
 )]
@@ -43,11 +43,11 @@ pub async fn summary(
     params(("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -")),
     responses(
         (status = 200, description = "The positions", body = Vec<PositionResponse>),
-        (status = 400, description = "INVALID_USER_ID", body = Problem),
-        (status = 401, description = "UNAUTHORIZED", body = Problem),
-        (status = 403, description = "FORBIDDEN", body = Problem),
-        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem),
-        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+        (status = 400, description = "INVALID_USER_ID", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem,
+            content_type = "application/problem+json"),
+        WalletRouteErrors,
     ),
     security((), ("bearer" = []))
 )]

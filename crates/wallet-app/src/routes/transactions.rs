@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{ApiState, parse_user};
 use crate::auth::Caller;
 use crate::dto::{TransactionPage, TransactionResponse};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// Page size when none is asked for.
 pub const PAGE_LIMIT_DEFAULT: u32 = 50;
@@ -89,11 +89,12 @@ fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
     ),
     responses(
         (status = 200, description = "One page of the statement", body = TransactionPage),
-        (status = 400, description = "INVALID_USER_ID, INVALID_LIMIT, INVALID_CURSOR", body = Problem),
-        (status = 401, description = "UNAUTHORIZED", body = Problem),
-        (status = 403, description = "FORBIDDEN", body = Problem),
-        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem),
-        (status = 503, description = "SERVICE_UNAVAILABLE", body = Problem),
+        (status = 400, description = "INVALID_USER_ID, INVALID_LIMIT, INVALID_CURSOR",
+            body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem,
+            content_type = "application/problem+json"),
+        WalletRouteErrors,
     ),
     security((), ("bearer" = []))
 )]
