@@ -30,10 +30,6 @@ pub async fn account(
 ) -> Result<HttpResponse, ApiError> {
     let user = parse_user(&path)?;
     caller.may_access(&user)?;
-    let account = state
-        .wallet
-        .account(&user)
-        .await?
-        .ok_or_else(|| ApiError::AccountNotFound(format!("account {user} does not exist")))?;
+    let account = state.existing_account(&user).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
 }

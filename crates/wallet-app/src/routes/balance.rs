@@ -57,13 +57,13 @@ pub async fn balance_at(
     let user = parse_user(&path)?;
     caller.may_access(&user)?;
     let at = parse_at(query.at.as_deref())?;
-    let not_found = || ApiError::AccountNotFound(format!("account {user} does not exist"));
-    let account = state.wallet.account(&user).await?.ok_or_else(not_found)?;
+    let account = state.existing_account(&user).await?;
+    // The account exists, so the store answers with a balance (zero before its first entry).
     let found = state
         .wallet
         .balance_at(&user, at)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| ApiError::AccountNotFound(format!("account {user} does not exist")))?;
     Ok(HttpResponse::Ok().json(BalanceAtResponse::new(&user, account.currency, at, &found)))
 }
 

@@ -119,17 +119,6 @@ fn operation(
     })
 }
 
-/// The currency whose scale an amount for `user` must respect: the account's own, or the
-/// default one for an account that does not exist yet (a deposit opens it in that currency;
-/// a withdrawal is then refused by the use case).
-async fn currency_of(state: &ApiState, user: &UserId) -> Result<Currency, ApiError> {
-    Ok(state
-        .wallet
-        .account(user)
-        .await?
-        .map_or(state.wallet.default_currency(), |account| account.currency))
-}
-
 /// Credits cash, opening the account on first use.
 #[utoipa::path(
     post,
@@ -165,7 +154,7 @@ pub async fn deposit(
 ) -> Result<HttpResponse, ApiError> {
     let user = parse_user(&path)?;
     caller.may_deposit(&user)?;
-    let currency = currency_of(&state, &user).await?;
+    let currency = state.currency_of(&user).await?;
     let operation = operation(user, currency, query.into_inner(), &request, &body)?;
     let account = state.wallet.deposit(&operation, now()).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
@@ -206,7 +195,7 @@ pub async fn withdraw(
 ) -> Result<HttpResponse, ApiError> {
     let user = parse_user(&path)?;
     caller.may_access(&user)?;
-    let currency = currency_of(&state, &user).await?;
+    let currency = state.currency_of(&user).await?;
     let operation = operation(user, currency, query.into_inner(), &request, &body)?;
     let account = state.wallet.withdraw(&operation, now()).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))

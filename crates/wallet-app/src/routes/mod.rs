@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use chrono::{DateTime, SubsecRound, Utc};
-use wallet_domain::{OrderId, UserId};
+use wallet_domain::{Account, Currency, OrderId, UserId};
 
 use crate::backend::WalletBackend;
 use crate::problem::ApiError;
@@ -38,6 +38,32 @@ impl std::fmt::Debug for ApiState {
 #[must_use]
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
+}
+
+impl ApiState {
+    /// The account of `user`.
+    ///
+    /// # Errors
+    /// [`ApiError::AccountNotFound`], or the store's failure.
+    pub async fn existing_account(&self, user: &UserId) -> Result<Account, ApiError> {
+        self.wallet
+            .account(user)
+            .await?
+            .ok_or_else(|| ApiError::AccountNotFound(format!("account {user} does not exist")))
+    }
+
+    /// The currency of `user`'s amounts: the account's own, or the default one for an account
+    /// that does not exist yet (a deposit opens it in that currency).
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub async fn currency_of(&self, user: &UserId) -> Result<Currency, ApiError> {
+        Ok(self
+            .wallet
+            .account(user)
+            .await?
+            .map_or(self.wallet.default_currency(), |account| account.currency))
+    }
 }
 
 /// Parses the `{userId}` path segment.

@@ -45,10 +45,6 @@ pub async fn hold(
         .filter(|hold| hold.user_id == user)
         .ok_or_else(not_found)?;
     // A hold denied for ACCOUNT_NOT_FOUND has no account to take the currency from.
-    let currency = state
-        .wallet
-        .account(&user)
-        .await?
-        .map_or(state.wallet.default_currency(), |account| account.currency);
+    let currency = state.currency_of(&user).await?;
     Ok(HttpResponse::Ok().json(HoldResponse::new(&hold, currency)))
 }

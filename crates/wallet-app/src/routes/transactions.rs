@@ -108,11 +108,7 @@ pub async fn transactions(
     caller.may_access(&user)?;
     let limit = parse_limit(query.limit.as_deref())?;
     let before_id = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let account = state
-        .wallet
-        .account(&user)
-        .await?
-        .ok_or_else(|| ApiError::AccountNotFound(format!("account {user} does not exist")))?;
+    let account = state.existing_account(&user).await?;
     // One entry more than asked tells whether another page exists without a count query.
     let mut entries = state.wallet.statement(&user, before_id, limit + 1).await?;
     let more = entries.len() > limit as usize;
