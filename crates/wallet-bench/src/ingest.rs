@@ -9,9 +9,11 @@
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use wallet_kafka::EmbeddedBroker;
 
+use crate::cpu::{CpuMark, CpuUse};
 use crate::progress::{self, Rate, Watch};
 use crate::seed::BenchDatabase;
 use crate::service::Service;
@@ -93,7 +95,7 @@ impl Run {
         let bootstrap = broker.bootstrap_servers().to_owned();
         let started = Instant::now();
         let producer = wallet_e2e::kafka::producer(&bootstrap);
-        wallet_e2e::kafka::produce(&producer, &topic, events).await;
+        produce_all(&producer, &topic, events).await?;
         eprintln!(
             "  {label}: {} events produced in {:.1?}",
             events.len(),
@@ -131,19 +133,22 @@ impl Run {
     }
 
     /// Waits until every produced record is committed, or `limit` passed; the rate between the
-    /// first commit and the last one seen.
+    /// first commit and the last one seen, and the CPU the processes used meanwhile.
     ///
     /// # Errors
     /// A message when the service died or committed nothing.
-    pub async fn measure(&mut self, limit: Duration) -> Result<Rate, String> {
+    pub async fn measure(&mut self, limit: Duration) -> Result<(Rate, CpuUse), String> {
+        let mark = CpuMark::now(self.service.pid().unwrap_or_default());
         let watch = self.watch();
         let samples = self.wait(watch, limit).await?;
-        progress::rate(&samples).ok_or_else(|| {
+        let cpu = mark.since();
+        let rate = progress::rate(&samples).ok_or_else(|| {
             format!(
                 "the service committed nothing within {limit:?}:\n{}",
                 self.service.log_tail()
             )
-        })
+        })?;
+        Ok((rate, cpu))
     }
 
     /// Rows the service wrote so far, beyond `deposits` seeded ledger rows.
@@ -257,4 +262,52 @@ impl Run {
         }
         watch.finish()
     }
+}
+
+/// Records produced before their acknowledgements are awaited.
+const IN_FLIGHT_MAX: usize = 20_000;
+
+/// Produces `events` to `topic` as fast as the client batches them, and waits until the
+/// broker acknowledged every one.
+///
+/// `send_result` hands a record to the client at once; awaiting `FutureProducer::send` one
+/// record at a time would instead pay a linger and a round trip per record.
+async fn produce_all(
+    producer: &FutureProducer,
+    topic: &str,
+    events: &[Event],
+) -> Result<(), String> {
+    let mut in_flight: Vec<DeliveryFuture> = Vec::with_capacity(IN_FLIGHT_MAX);
+    for (key, value) in events {
+        let mut record = FutureRecord::to(topic).key(key).payload(value);
+        loop {
+            match producer.send_result(record) {
+                Ok(delivery) => {
+                    in_flight.push(delivery);
+                    break;
+                }
+                // The client's queue is full: let acknowledgements drain it.
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
+                    record = returned;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                Err((error, _)) => return Err(format!("produce to {topic}: {error}")),
+            }
+        }
+        if in_flight.len() >= IN_FLIGHT_MAX {
+            acknowledge(topic, &mut in_flight).await?;
+        }
+    }
+    acknowledge(topic, &mut in_flight).await
+}
+
+async fn acknowledge(topic: &str, in_flight: &mut Vec<DeliveryFuture>) -> Result<(), String> {
+    for delivery in in_flight.drain(..) {
+        match delivery.await {
+            Ok(Ok(_)) => {}
+            Ok(Err((error, _))) => return Err(format!("produce to {topic}: {error}")),
+            Err(_) => return Err(format!("produce to {topic}: delivery cancelled")),
+        }
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@
 //! Every database it creates is dropped and every Redis key deleted at the end. See
 //! `docs/benchmarks.md` for the method and the numbers of a real run.
 
+mod cpu;
 mod ingest;
 mod progress;
 mod raw_sql;
@@ -159,7 +160,10 @@ async fn main() -> std::process::ExitCode {
             run.measure(limit).await
         };
         match measured.await {
-            Ok(rate) => report.batch1 = Some(rate),
+            Ok((rate, cpu)) => {
+                report.batch1 = Some(rate);
+                report.batch1_cpu = Some(cpu);
+            }
             Err(error) => report.failures.push(format!("measurement 2: {error}")),
         }
     }
@@ -224,8 +228,9 @@ async fn ingest(
 ) -> Result<(), String> {
     let limit = Duration::from_secs(options.run_limit_seconds);
     let mut run = Run::start(broker, "ingest", events, &day.deposits, None).await?;
-    let rate = run.measure(limit).await?;
+    let (rate, cpu) = run.measure(limit).await?;
     report.throughput = Some(rate);
+    report.ingest_cpu = Some(cpu);
     report.service_rows = Some(run.rows(day.deposits.len() as u64).await?);
     eprintln!(
         "  {:.0} events/s; paced run at half of it for {} s",

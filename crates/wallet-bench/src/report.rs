@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::cpu::CpuUse;
 use crate::ingest::{Latency, RowCounts};
 use crate::progress::Rate;
 use crate::raw_sql::RawResult;
@@ -33,6 +34,10 @@ pub struct Report {
     pub throughput: Option<Rate>,
     /// Rows the service wrote in measurement 1.
     pub service_rows: Option<RowCounts>,
+    /// CPU used during measurement 1.
+    pub ingest_cpu: Option<CpuUse>,
+    /// CPU used during measurement 2.
+    pub batch1_cpu: Option<CpuUse>,
     /// Measurement 1, paced.
     pub latency: Option<Latency>,
     /// Peak RSS of the service of measurement 1, KiB.
@@ -139,6 +144,19 @@ impl Report {
                     format!("{ratio:.1}×"),
                     "≥ 20×",
                     yes_no(ratio >= BATCH_RATIO_MIN),
+                );
+            }
+        }
+        for (what, cpu) in [("1", self.ingest_cpu), ("2", self.batch1_cpu)] {
+            if let Some(cpu) = cpu {
+                row(
+                    format!("{what}. CPU seconds used: wallet / mariadbd / bench (mock Kafka)"),
+                    format!(
+                        "{:.1} / {:.1} / {:.1} in {:.1} s wall (start-up included)",
+                        cpu.service, cpu.database, cpu.bench, cpu.wall
+                    ),
+                    "—",
+                    "",
                 );
             }
         }

@@ -95,6 +95,12 @@ impl Service {
         }
     }
 
+    /// The process id, while it runs.
+    #[must_use]
+    pub fn pid(&self) -> Option<u32> {
+        self.process.pid()
+    }
+
     /// True while the process runs.
     pub fn is_running(&mut self) -> bool {
         self.process.is_running()
