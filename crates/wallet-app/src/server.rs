@@ -70,6 +70,7 @@ pub(crate) fn http_server(
             }))
             .configure(routes::configure_api)
             .configure(routes::health::configure)
+            .service(web::redirect("/swagger-ui", "/swagger-ui/"))
             .service(SwaggerUi::new("/swagger-ui/{_:.*}").url(OPENAPI_PATH, openapi.clone()))
             // An empty 404, rewritten to problem+json (with the path) by the error handlers.
             .default_service(web::to(actix_web::HttpResponse::NotFound))

@@ -40,13 +40,9 @@ const LATENCY_BUCKETS_SECONDS: &[f64] = &[
 /// Installs the log subscriber. A second call (tests build several apps in one process) keeps
 /// the first subscriber.
 pub fn init_logging(settings: &LogSettings) {
-    let filter = EnvFilter::try_new(&settings.level).unwrap_or_else(|error| {
-        eprintln!(
-            "log.level {:?} is not a valid filter ({error}); using \"info\"",
-            settings.level
-        );
-        EnvFilter::new("info")
-    });
+    // `log.level` was checked when the settings were loaded; "info" only guards a hand-built
+    // `LogSettings`.
+    let filter = EnvFilter::try_new(&settings.level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _already_installed = match settings.format {
         LogFormat::Compact => builder.compact().try_init(),

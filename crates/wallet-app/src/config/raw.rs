@@ -170,7 +170,12 @@ impl RawSettings {
             )?,
         };
         let log = LogSettings {
-            level: non_empty("log.level", self.log.level)?,
+            level: {
+                let level = non_empty("log.level", self.log.level)?;
+                tracing_subscriber::EnvFilter::try_new(&level)
+                    .map_err(|error| invalid("log.level", format!("{level:?}: {error}")))?;
+                level
+            },
             format: match self.log.format.trim() {
                 "compact" => LogFormat::Compact,
                 "json" => LogFormat::Json,

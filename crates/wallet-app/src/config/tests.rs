@@ -101,6 +101,7 @@ fn invalid_values_name_their_key() {
         error_of(&[("WALLET__WALLET__DEFAULT_CURRENCY", "R$")]).contains("wallet.default_currency")
     );
     assert!(error_of(&[("WALLET__LOG__FORMAT", "xml")]).contains("log.format"));
+    assert!(error_of(&[("WALLET__LOG__LEVEL", "info,[=")]).contains("log.level"));
     assert!(
         error_of(&[
             ("WALLET__AUTH__JWT_RS256_PUBLIC_KEY_PEM", "not a pem"),

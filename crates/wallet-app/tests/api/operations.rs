@@ -209,6 +209,10 @@ async fn openapi_lists_every_route() {
     let swagger = app.get("/swagger-ui/").await;
     assert_eq!(swagger.status(), StatusCode::OK);
     assert!(swagger.text().await.unwrap().contains("swagger"));
+    // Without the slash it redirects there (reqwest follows).
+    let swagger = app.get("/swagger-ui").await;
+    assert_eq!(swagger.url().path(), "/swagger-ui/");
+    assert_eq!(swagger.status(), StatusCode::OK);
 }
 
 /// Every response carries a request id; a safe incoming one is echoed, an unsafe one
