@@ -15,7 +15,7 @@ use crate::telemetry;
 
 /// Broker Wallet: custody of investors' cash and stock positions.
 #[derive(Debug, Parser)]
-#[command(name = "wallet", version, about)]
+#[command(name = "wallet", version)]
 pub struct Cli {
     /// A TOML file layered over the embedded default (environment variables
     /// `WALLET__SECTION__KEY` override both).
