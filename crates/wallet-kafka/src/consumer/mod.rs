@@ -25,9 +25,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
+use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::watch;
 use wallet_domain::ports::WalletStore;
 use wallet_domain::usecases::WalletService;
@@ -291,21 +291,38 @@ impl<S: WalletStore> OrderEventConsumer<S> {
             }
         }
 
-        for ((topic, partition), next) in batch.next_offsets() {
-            // Fails only for a partition revoked meanwhile: its next owner redoes the records.
-            if let Err(error) = self.consumer.store_offset(&topic, partition, next) {
-                tracing::info!(%error, topic, partition, "offset not stored (partition revoked)");
-            }
-        }
+        self.store_offsets(&batch);
+        tracing::debug!(
+            records = batch.len(),
+            dead_letters = letters.len(),
+            "batch applied and offsets stored"
+        );
         self.health.add_events(batch.len() as u64);
         self.health.recovered();
         BatchEnd::Done
+    }
+
+    /// Stores, for each partition of the batch, the offset after its last record: what the
+    /// next commit sends. `store_offsets` takes the next offset as given (unlike
+    /// `store_offset`, which adds one).
+    fn store_offsets(&self, batch: &Batch) {
+        for ((topic, partition), next) in batch.next_offsets() {
+            let mut list = TopicPartitionList::new();
+            let stored = list
+                .add_partition_offset(&topic, partition, Offset::Offset(next))
+                .and_then(|()| self.consumer.store_offsets(&list));
+            // Fails only for a partition revoked meanwhile: its next owner redoes the records.
+            if let Err(error) = stored {
+                tracing::info!(%error, topic, partition, "offset not stored (partition revoked)");
+            }
+        }
     }
 
     /// Commits the stored offsets; true when nothing is left to commit.
     fn commit(&self) -> bool {
         match run_blocking(|| self.consumer.commit_consumer_state(CommitMode::Sync)) {
             Ok(()) => {
+                tracing::debug!("offsets committed");
                 self.health.add_committed_batch();
                 self.health.recovered();
                 true

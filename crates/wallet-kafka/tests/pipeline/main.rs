@@ -1,0 +1,10 @@
+//! Integration tests of the Kafka pipeline: the embedded (mock) Kafka cluster in process and
+//! the real store on MariaDB, one fresh database and one cluster per test.
+
+mod support;
+
+mod faults;
+mod outbox;
+mod poison;
+mod restart;
+mod story;
