@@ -42,6 +42,16 @@ pub enum Command {
     /// Dead-letter topic operations.
     #[command(subcommand)]
     DeadLetters(DeadLetterCommand),
+    /// Plays the fixtures' order story through Kafka and HTTP and checks every balance; starts
+    /// its own service unless --brokers names a running one.
+    Demo {
+        /// Bootstrap servers of a running service's broker (`wallet serve` prints them).
+        #[arg(long)]
+        brokers: Option<String>,
+        /// Base URL of that service's HTTP API (default: from server.bind).
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// `wallet dead-letters …`.
@@ -69,6 +79,15 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     telemetry::init_logging(&settings.log);
     let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Demo { brokers, url } => {
+            return match crate::demo::run(settings, brokers, url).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("wallet demo: {error}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(&settings).await,
         Command::Audit { user } => return audit(&settings, user).await,

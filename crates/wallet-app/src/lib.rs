@@ -9,6 +9,7 @@ pub mod auth;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod dto;
 pub mod openapi;
 pub mod prices;

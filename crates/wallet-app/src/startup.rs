@@ -357,13 +357,22 @@ impl Application {
     /// # Errors
     /// [`StartupError::Server`] when the HTTP server failed, [`StartupError::TaskPanicked`]
     /// when a task panicked: the process should exit non-zero.
-    pub async fn run_until_stopped(mut self) -> Result<(), StartupError> {
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// As [`Application::run_until_stopped`], with `stop` in place of the signals (the demo
+    /// and embedders stop the service themselves).
+    ///
+    /// # Errors
+    /// As [`Application::run_until_stopped`].
+    pub async fn run_until(mut self, stop: impl Future<Output = ()>) -> Result<(), StartupError> {
         let handle = self.server.handle();
         let mut server = tokio::spawn(self.server);
         let mut outcome = Ok(());
         let mut server_done = false;
         tokio::select! {
-            () = shutdown_signal() => tracing::info!("shutdown signal received"),
+            () = stop => tracing::info!("shutting down"),
             result = &mut server => {
                 server_done = true;
                 outcome = match result {

@@ -110,3 +110,26 @@ fn replay_needs_a_reachable_broker() {
     assert!(!output.status.success());
     assert!(text(&output.stderr).contains("--from-offset 5 is after --to-offset 2"));
 }
+
+/// `wallet demo` starts its own embedded service, plays the fixtures' story through Kafka and
+/// HTTP, checks every balance on the way, and stops cleanly.
+#[test]
+fn the_demo_plays_the_fixture_story() {
+    let output = wallet(&["demo"], &[]);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    for line in [
+        "hold RESERVED, balance 10000.00, blocked 3855.00",
+        "hold FILLED, balance 6160.00, blocked 0.00",
+        "hold RELEASED, balance 6160.00",
+        "hold PARTIALLY_FILLED, balance 7138.75",
+        "hold FILLED, balance 7725.60, blocked 0.00",
+        "the story played out",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+}
