@@ -5,8 +5,8 @@
 //! caller's userId and the `roles` claim lists its roles. The rules:
 //!
 //! - a user may read and withdraw from their own wallet only;
-//! - a deposit needs the role `wallet:deposit` (the payments service), so a user cannot credit
-//!   their own wallet;
+//! - a deposit needs the role `wallet:deposit` (the payments service), and nobody credits
+//!   their own wallet, even with that role;
 //! - the role `wallet:admin` may do everything on any wallet.
 //!
 //! A missing, malformed, forged or expired token is 401; a valid token without the right is
@@ -156,16 +156,23 @@ impl Caller {
         }
     }
 
-    /// May deposit into `owner`'s wallet: the payments service or an admin, never the owner
-    /// on their own.
+    /// May deposit into `owner`'s wallet: the payments service (role `wallet:deposit`) into
+    /// anyone's but its own, or an admin. Nobody without `wallet:admin` credits their own
+    /// wallet, even holding the deposit role.
     ///
     /// # Errors
     /// [`ApiError::Forbidden`].
     pub fn may_deposit(&self, owner: &UserId) -> Result<(), ApiError> {
         match self {
-            Caller::Anyone
-            | Caller::User { admin: true, .. }
-            | Caller::User { deposit: true, .. } => Ok(()),
+            Caller::Anyone | Caller::User { admin: true, .. } => Ok(()),
+            Caller::User {
+                user,
+                deposit: true,
+                ..
+            } if user != owner => Ok(()),
+            Caller::User { deposit: true, .. } => Err(ApiError::Forbidden(format!(
+                "depositing into one's own wallet ({owner}) needs the role {ROLE_ADMIN}"
+            ))),
             Caller::User { .. } => Err(ApiError::Forbidden(format!(
                 "depositing into the wallet of {owner} needs the role {ROLE_DEPOSIT}"
             ))),
