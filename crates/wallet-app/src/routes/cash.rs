@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
-use wallet_domain::{CashOperation, Currency, Money, UserId};
+use wallet_domain::{CashOperation, Money, UserId};
 
 use super::{ApiState, now, parse_user};
 use crate::auth::Caller;
@@ -102,15 +102,16 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// Everything a cash request says, parsed.
-fn operation(
+/// Everything a cash request says, parsed; the amount in the scale of `user`'s currency.
+async fn operation(
+    state: &ApiState,
     user: UserId,
-    currency: Currency,
     query: AmountQuery,
     request: &HttpRequest,
     body: &[u8],
 ) -> Result<CashOperation, ApiError> {
     let text = amount_text(query.amount, request.headers(), body)?;
+    let currency = state.currency_of(&user).await?;
     Ok(CashOperation {
         amount: Money::parse_amount("amount", &text, currency)?,
         idempotency_key: idempotency_key(request.headers())?,
@@ -154,8 +155,7 @@ pub async fn deposit(
 ) -> Result<HttpResponse, ApiError> {
     let user = parse_user(&path)?;
     caller.may_deposit(&user)?;
-    let currency = state.currency_of(&user).await?;
-    let operation = operation(user, currency, query.into_inner(), &request, &body)?;
+    let operation = operation(&state, user, query.into_inner(), &request, &body).await?;
     let account = state.wallet.deposit(&operation, now()).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
 }
@@ -195,8 +195,7 @@ pub async fn withdraw(
 ) -> Result<HttpResponse, ApiError> {
     let user = parse_user(&path)?;
     caller.may_access(&user)?;
-    let currency = state.currency_of(&user).await?;
-    let operation = operation(user, currency, query.into_inner(), &request, &body)?;
+    let operation = operation(&state, user, query.into_inner(), &request, &body).await?;
     let account = state.wallet.withdraw(&operation, now()).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
 }
