@@ -16,14 +16,17 @@ const READY_DEADLINE: Duration = Duration::from_secs(90);
 
 /// Kills the child if the test fails half-way, and removes the working directory.
 struct Running {
-    child: Child,
+    /// `None` once the test took it to wait for its exit.
+    child: Option<Child>,
     directory: PathBuf,
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = std::fs::remove_dir_all(&self.directory);
     }
 }
@@ -65,7 +68,10 @@ async fn the_binary_runs_on_the_embedded_default() {
         .spawn()
         .expect("the wallet binary starts");
     let port = watch_logs(child.stdout.take().unwrap());
-    let mut running = Running { child, directory };
+    let mut running = Running {
+        child: Some(child),
+        directory,
+    };
     let port = port
         .recv_timeout(READY_DEADLINE)
         .expect("the binary logs where it listens");
@@ -101,19 +107,24 @@ async fn the_binary_runs_on_the_embedded_default() {
     );
 
     // SIGTERM: a graceful stop with exit code 0.
+    let mut child = running.child.take().unwrap();
     let terminated = Command::new("kill")
-        .args(["-TERM", &running.child.id().to_string()])
+        .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(terminated.success());
+    let pid = child.id().to_string();
     let (status_sender, status) = mpsc::channel();
-    let mut child = std::mem::replace(&mut running.child, Command::new("true").spawn().unwrap());
     std::thread::spawn(move || {
         let _ = status_sender.send(child.wait());
     });
-    let status = status
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the binary stops after SIGTERM")
-        .unwrap();
+    let status = match status.recv_timeout(Duration::from_secs(60)) {
+        Ok(status) => status.unwrap(),
+        Err(_) => {
+            // Do not leave it running behind the failed test.
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("the binary did not stop within 60 s of SIGTERM");
+        }
+    };
     assert!(status.success(), "exit status {status}");
 }
