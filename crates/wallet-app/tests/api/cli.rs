@@ -84,6 +84,17 @@ fn bad_settings_stop_start_up_with_the_key_named() {
     let output = wallet(&[], &[("WALLET__AUTH__MODE", "jwt")]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("auth.jwt_hs256_secret"));
+
+    // A port in use is named too, and nothing else was started before the bind.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = taken.local_addr().unwrap().to_string();
+    let output = wallet(&["serve"], &[("WALLET__SERVER__BIND", bind.as_str())]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("server.bind"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 /// The embedded broker lives inside `serve`, so replay asks for the address it printed.
