@@ -13,6 +13,8 @@ pub mod transactions;
 
 use std::sync::Arc;
 
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 use chrono::{DateTime, SubsecRound, Utc};
 use wallet_domain::{Account, Currency, OrderId, UserId};
@@ -87,6 +89,8 @@ pub fn parse_order(text: &str) -> Result<OrderId, ApiError> {
 pub fn configure_api(config: &mut web::ServiceConfig) {
     config.service(
         web::scope("/api/v1/wallet")
+            // Balances are private and change with every order: no cache may keep them.
+            .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
             .service(web::resource("/{userId}/deposit").route(web::post().to(cash::deposit)))
             .service(web::resource("/{userId}/withdraw").route(web::post().to(cash::withdraw)))
             .service(web::resource("/{userId}/summary").route(web::get().to(summary::summary)))

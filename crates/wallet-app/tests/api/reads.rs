@@ -24,7 +24,9 @@ async fn story() -> TestApp {
 #[tokio::test]
 async fn account_shows_balances() {
     let app = story().await;
-    let account = json_with(app.get("/api/v1/wallet/investor-42").await, StatusCode::OK).await;
+    let response = app.get("/api/v1/wallet/investor-42").await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let account = json_with(response, StatusCode::OK).await;
     assert_eq!(account["userId"], "investor-42");
     assert_eq!(account["currency"], "BRL");
     assert_eq!(account["balance"], "6160.00");
