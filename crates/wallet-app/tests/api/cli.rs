@@ -144,3 +144,25 @@ fn the_demo_plays_the_fixture_story() {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
     }
 }
+
+/// `dead-letters replay` reaches a real broker: with an empty dead-letter topic it replays
+/// nothing and exits 0.
+#[test]
+fn replay_from_an_empty_dead_letter_topic_replays_nothing() {
+    let broker = wallet_kafka::EmbeddedBroker::start(&wallet_kafka::KafkaSettings::default())
+        .expect("an embedded broker");
+    let output = wallet(
+        &["dead-letters", "replay"],
+        &[("WALLET__KAFKA__BROKERS", broker.bootstrap_servers())],
+    );
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains("replayed 0 dead letter(s) from order-events-v1.DLT to order-events-v1"),
+        "{stdout}"
+    );
+}
