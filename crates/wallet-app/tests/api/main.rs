@@ -9,4 +9,5 @@ mod cli;
 mod errors;
 mod helpers;
 mod operations;
+mod prices;
 mod reads;
