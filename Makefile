@@ -5,12 +5,16 @@ CARGO ?= cargo
 # I/O crates the domain must never depend on (SPEC §2).
 DOMAIN_FORBIDDEN := tokio|sea-orm|sqlx|redis|rdkafka|actix
 
-.PHONY: run test e2e lint fmt domain-purity services bench doc clean
+.PHONY: run demo test e2e lint fmt domain-purity services bench doc clean
 
 ## Starts the service on its embedded default: SQLite under data/, prices in memory, an
 ## in-process Kafka broker whose address is printed at start-up.
 run:
 	$(CARGO) run -p wallet-app --bin wallet -- serve
+
+## Plays the fixture story through an embedded service (Kafka and HTTP) and checks every balance.
+demo:
+	$(CARGO) run -p wallet-app --bin wallet -- demo
 
 ## Formatting, lints, the domain purity check and every test (unit, integration, doc), then
 ## the end-to-end tests of the real binary against MariaDB, Redis and a Tansu broker process.
