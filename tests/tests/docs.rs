@@ -78,3 +78,43 @@ fn the_readme_configuration_table_matches_the_embedded_default() {
         assert_eq!(documented, default, "default of {key}");
     }
 }
+
+/// Every `WALLET__…` variable the compose file sets names a real configuration key, and the
+/// file is well-formed enough for Compose: no tabs, and the four services it promises.
+#[test]
+fn the_compose_file_sets_only_real_configuration_keys() {
+    let compose = std::fs::read_to_string(wallet_e2e::repository_root().join("docker/compose.yml"))
+        .expect("docker/compose.yml");
+    assert!(
+        !compose.contains('\t'),
+        "YAML must not be indented with tabs"
+    );
+    for service in ["  mysql:", "  redis:", "  kafka:", "  wallet:"] {
+        assert!(
+            compose.lines().any(|line| line == service),
+            "compose.yml lacks the service {service}"
+        );
+    }
+    let keys = default_toml();
+    let variables: Vec<&str> = compose
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("WALLET__"))
+        .collect();
+    assert!(
+        variables.len() >= 5,
+        "compose.yml configures the wallet: {variables:?}"
+    );
+    for variable in variables {
+        let mut parts = variable.trim_start_matches("WALLET__").splitn(2, "__");
+        let key = format!(
+            "{}.{}",
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default()
+        )
+        .to_lowercase();
+        assert!(
+            keys.contains_key(&key),
+            "{variable} is not a configuration key ({key})"
+        );
+    }
+}
