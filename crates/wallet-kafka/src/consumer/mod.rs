@@ -253,7 +253,8 @@ impl<S: WalletStore> OrderEventConsumer<S> {
                 }
             }
         };
-        metrics::batch(batch.len(), started.elapsed());
+        let apply_elapsed = started.elapsed();
+        metrics::batch(batch.len(), apply_elapsed);
 
         let letters = batch.settle(&outcomes);
         if !letters.is_empty() {
@@ -295,6 +296,8 @@ impl<S: WalletStore> OrderEventConsumer<S> {
         tracing::debug!(
             records = batch.len(),
             dead_letters = letters.len(),
+            apply_ms = apply_elapsed.as_millis(),
+            total_ms = started.elapsed().as_millis(),
             "batch applied and offsets stored"
         );
         self.health.add_events(batch.len() as u64);

@@ -6,5 +6,6 @@ mod support;
 mod faults;
 mod outbox;
 mod poison;
+mod rebalance;
 mod restart;
 mod story;
