@@ -42,12 +42,19 @@ impl Backoff {
     }
 }
 
+/// True once shutdown was requested, or once nobody can request it any more (the sender was
+/// dropped): a loop that kept going then could never be stopped, and would spin on the closed
+/// channel.
+pub(crate) fn stopping(shutdown: &watch::Receiver<bool>) -> bool {
+    *shutdown.borrow() || shutdown.has_changed().is_err()
+}
+
 /// Sleeps `delay`; returns false early (or at once) when shutdown is requested.
 pub(crate) async fn sleep_unless_shutdown(
     delay: Duration,
     shutdown: &mut watch::Receiver<bool>,
 ) -> bool {
-    if *shutdown.borrow() {
+    if stopping(shutdown) {
         return false;
     }
     tokio::select! {
@@ -75,5 +82,13 @@ mod tests {
         let (sender, mut receiver) = watch::channel(false);
         sender.send(true).unwrap();
         assert!(!sleep_unless_shutdown(Duration::from_secs(60), &mut receiver).await);
+    }
+
+    #[test]
+    fn a_dropped_sender_means_stop() {
+        let (sender, receiver) = watch::channel(false);
+        assert!(!stopping(&receiver));
+        drop(sender);
+        assert!(stopping(&receiver));
     }
 }

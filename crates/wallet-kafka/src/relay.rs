@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use wallet_domain::ports::{Outbox, OutboxRecord};
 
-use crate::backoff::{Backoff, sleep_unless_shutdown};
+use crate::backoff::{Backoff, sleep_unless_shutdown, stopping};
 use crate::error::KafkaError;
 use crate::metrics;
 use crate::publisher::{OutRecord, Publisher};
@@ -35,7 +35,7 @@ pub async fn run_outbox_relay<O: Outbox>(
     let idle = Duration::from_millis(settings.outbox_poll_interval_ms);
     let mut backoff = Backoff::new(settings.retry_backoff_ms_min, settings.retry_backoff_ms_max);
     tracing::info!(topic = %settings.wallet_events_topic, "outbox relay started");
-    while !*shutdown.borrow() {
+    while !stopping(&shutdown) {
         let rows = match outbox.pending(settings.outbox_batch_max).await {
             Ok(rows) => rows,
             Err(error) => {

@@ -32,7 +32,7 @@ use tokio::sync::watch;
 use wallet_domain::ports::WalletStore;
 use wallet_domain::usecases::WalletService;
 
-use crate::backoff::{Backoff, sleep_unless_shutdown};
+use crate::backoff::{Backoff, sleep_unless_shutdown, stopping};
 use crate::error::KafkaError;
 use crate::health::ConsumerHealth;
 use crate::metrics;
@@ -140,7 +140,7 @@ impl<S: WalletStore> OrderEventConsumer<S> {
             if commit_pending {
                 commit_pending = !self.commit();
             }
-            if *shutdown.borrow() {
+            if stopping(&shutdown) {
                 break;
             }
         }

@@ -25,6 +25,11 @@ async fn fixture_story_ends_in_the_readme_balances() {
     }
     pipeline.wait_all_committed().await;
     wait_until("consumer ready", PATIENCE, || consumer.health.is_ready()).await;
+    // The client's statistics report the lag: nothing left once everything is committed.
+    wait_until("lag reported as zero", PATIENCE, || {
+        consumer.health.snapshot().lag == Some(0)
+    })
+    .await;
 
     pipeline.assert_story_balances().await;
     let store = pipeline.database.store();
