@@ -56,7 +56,7 @@ services:
 bench:
 	scripts/services.sh
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	$(CARGO) build --release -p wallet-app --bin wallet -p wallet-bench
+	$(CARGO) build --release -p wallet-app --bin wallet
 	$(CARGO) run --release -q -p wallet-bench
 
 doc:
