@@ -9,6 +9,8 @@
 //! `WALLET_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`); each run gets a fresh
 //! database, dropped afterwards.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -16,9 +18,11 @@ use futures::StreamExt;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::watch;
+use wallet_domain::ports::{ChangeSet, LoadRequest, Snapshot, StoreError, WalletStore};
 use wallet_domain::usecases::WalletService;
 use wallet_domain::{CashOperation, Currency, Money, UserId};
 use wallet_kafka::{ConsumerHealth, EmbeddedBroker, KafkaSettings, OrderEventConsumer};
+use wallet_sql::SqlStore;
 use wallet_sql::test_support::TestDatabase;
 
 /// The events of one account's orders, as the Order API would publish them: fills, partial
@@ -87,6 +91,34 @@ fn workload(count: usize, accounts: usize) -> Vec<(String, String)> {
     out
 }
 
+/// The real store, timing its calls: says where a batch's time goes (load or commit).
+#[derive(Clone)]
+struct Timed {
+    inner: SqlStore,
+    load_us: Arc<AtomicU64>,
+    commit_us: Arc<AtomicU64>,
+}
+
+impl WalletStore for Timed {
+    async fn load(&self, request: &LoadRequest) -> Result<Snapshot, StoreError> {
+        let started = Instant::now();
+        let result = self.inner.load(request).await;
+        self.load_us.fetch_add(micros(started), Ordering::Relaxed);
+        result
+    }
+
+    async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let result = self.inner.commit(changes).await;
+        self.commit_us.fetch_add(micros(started), Ordering::Relaxed);
+        result
+    }
+}
+
+fn micros(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
 async fn run(label: &str, events: usize, accounts: usize, batch_size_max: usize) -> f64 {
     let accounts = accounts.min(events).max(1);
     let broker = EmbeddedBroker::start(&KafkaSettings::default()).expect("embedded broker");
@@ -145,7 +177,18 @@ async fn run(label: &str, events: usize, accounts: usize, batch_size_max: usize)
 
     let health = ConsumerHealth::new();
     let (stop, shutdown) = watch::channel(false);
-    let consumer = OrderEventConsumer::new(&settings, service, health.clone()).unwrap();
+    let timed = Timed {
+        inner: database.store().clone(),
+        load_us: Arc::default(),
+        commit_us: Arc::default(),
+    };
+    let (load_us, commit_us) = (timed.load_us.clone(), timed.commit_us.clone());
+    let consumer = OrderEventConsumer::new(
+        &settings,
+        WalletService::new(timed, Currency::BRL),
+        health.clone(),
+    )
+    .unwrap();
     let task = tokio::spawn(consumer.run(shutdown));
     // The clock starts at the assignment: the mock cluster's first group join takes ~3 s.
     while health.snapshot().assigned_partitions == 0 {
@@ -172,8 +215,10 @@ async fn run(label: &str, events: usize, accounts: usize, batch_size_max: usize)
     let rate = events as f64 / elapsed.as_secs_f64();
     println!(
         "{label}: {events} events over {accounts} accounts, batch_size_max {batch_size_max}: \
-         {elapsed:.2?} → {rate:.0} events/s ({} commits)",
-        snapshot.batches_committed
+         {elapsed:.2?} → {rate:.0} events/s ({} commits; store.load {:.1} s, store.commit {:.1} s)",
+        snapshot.batches_committed,
+        Duration::from_micros(load_us.load(Ordering::Relaxed)).as_secs_f64(),
+        Duration::from_micros(commit_us.load(Ordering::Relaxed)).as_secs_f64(),
     );
     database.cleanup().await;
     drop(broker);
