@@ -26,6 +26,8 @@ enum Command {
     /// Make the next `n` OffsetCommit requests fail with NOT_COORDINATOR.
     FailOffsetCommits(usize),
     CreateTopic(String, i32),
+    /// Topic name; `true` makes its metadata requests fail with TOPIC_AUTHORIZATION_FAILED.
+    TopicError(String, bool),
 }
 
 type Reply = mpsc::Sender<Result<(), KafkaError>>;
@@ -133,6 +135,16 @@ impl EmbeddedBroker {
         self.command(Command::FailOffsetCommits(count))
     }
 
+    /// Makes producing to `topic` fail (its metadata requests answer "not authorized") until
+    /// called again with `fail = false` (fault injection: a dead-letter topic that refuses
+    /// writes).
+    ///
+    /// # Errors
+    /// [`KafkaError::Embedded`] when the cluster refuses.
+    pub fn fail_topic(&self, topic: &str, fail: bool) -> Result<(), KafkaError> {
+        self.command(Command::TopicError(topic.to_owned(), fail))
+    }
+
     fn command(&self, command: Command) -> Result<(), KafkaError> {
         let gone = || KafkaError::Embedded("the cluster thread is gone".to_owned());
         let (reply, answer) = mpsc::channel();
@@ -180,6 +192,14 @@ fn run(
             let errors = vec![RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_COORDINATOR; count];
             cluster.request_errors(RDKafkaApiKey::OffsetCommit, &errors);
             Ok(())
+        }
+        Command::TopicError(name, fail) => {
+            let error = if fail {
+                RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+            } else {
+                RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR
+            };
+            cluster.topic_error(&name, error).map_err(refused)
         }
         Command::CreateTopic(name, partitions) => cluster
             .create_topic(&name, partitions, BROKER_COUNT)

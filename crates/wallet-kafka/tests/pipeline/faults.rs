@@ -205,3 +205,58 @@ async fn failed_offset_commits_are_retried() {
     consumer.stop().await;
     pipeline.finish().await;
 }
+
+/// The dead-letter topic refuses writes: the consumer keeps retrying the dead letter and never
+/// commits past it (it is not ready meanwhile); once the topic accepts writes, the dead letter
+/// is written and everything is committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_commit_past_a_dead_letter_the_broker_did_not_acknowledge() {
+    let pipeline = Pipeline::start().await;
+    pipeline.deposit("investor-42", "10000.00").await;
+    let dead_letter_topic = pipeline.settings.dead_letter_topic.clone();
+    pipeline
+        .broker
+        .fail_topic(&dead_letter_topic, true)
+        .unwrap();
+    let consumer = pipeline.spawn_consumer(pipeline.service());
+
+    pipeline.produce(b"investor-42", &fixture(STORY[0])).await;
+    pipeline
+        .produce(b"investor-42", &fixture("malformed/truncated.json"))
+        .await;
+    pipeline.produce(b"investor-42", &fixture(STORY[1])).await;
+    wait_until("the consumer retrying the dead letter", PATIENCE, || {
+        consumer.health.snapshot().retrying
+    })
+    .await;
+    assert!(!consumer.health.is_ready());
+    // The outage's length is the scenario: several retries happen meanwhile.
+    tokio::time::sleep(OUTAGE).await;
+    let ends = pipeline
+        .end_offsets(&pipeline.settings.order_events_topic)
+        .await;
+    let (partition, _) = ends.iter().find(|(_, end)| **end == 3).unwrap();
+    let committed = pipeline.committed().await.get(partition).copied();
+    // Offset 1 is the poison: a commit may cover offset 0 at most.
+    assert!(
+        committed.is_none_or(|offset| offset <= 1),
+        "committed {committed:?} past an unacknowledged dead letter"
+    );
+
+    pipeline
+        .broker
+        .fail_topic(&dead_letter_topic, false)
+        .unwrap();
+    pipeline.wait_all_committed().await;
+    let letters = pipeline.read_topic(&dead_letter_topic, 1).await;
+    assert_eq!(letters[0].headers["x-error-reason"], "INVALID_JSON");
+    assert_eq!(letters[0].value, fixture("malformed/truncated.json"));
+    let (balance, blocked) = pipeline.balance("investor-42").await;
+    assert_eq!((balance, blocked), (dec("6160.00"), dec("0")));
+    wait_until("consumer ready again", PATIENCE, || {
+        consumer.health.is_ready()
+    })
+    .await;
+    consumer.stop().await;
+    pipeline.finish().await;
+}
