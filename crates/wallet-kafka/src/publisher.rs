@@ -2,6 +2,7 @@
 //! sends a group of records concurrently and reports, per record, whether the broker
 //! acknowledged it, so callers can retry exactly what was not acknowledged.
 
+use std::sync::RwLock;
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -24,8 +25,14 @@ pub(crate) struct OutRecord<'a> {
 }
 
 /// A producer with acknowledgements from all in-sync replicas.
+///
+/// An idempotent producer can hit a fatal error (the broker lost its sequence state, say), after
+/// which it refuses every record forever; the publisher then replaces it with a fresh one, so a
+/// retry loop above it can make progress again.
 pub(crate) struct Publisher {
-    producer: FutureProducer,
+    producer: RwLock<FutureProducer>,
+    settings: KafkaSettings,
+    client_id: String,
 }
 
 impl std::fmt::Debug for Publisher {
@@ -36,46 +43,84 @@ impl std::fmt::Debug for Publisher {
 
 impl Publisher {
     pub(crate) fn new(settings: &KafkaSettings, client_id: &str) -> Result<Self, KafkaError> {
-        let producer = settings
-            .producer_config(client_id)?
-            .create()
-            .map_err(|error| KafkaError::client("create producer", &error))?;
-        Ok(Publisher { producer })
+        Ok(Publisher {
+            producer: RwLock::new(create(settings, client_id)?),
+            settings: settings.clone(),
+            client_id: client_id.to_owned(),
+        })
+    }
+
+    /// The current producer (a cheap handle clone).
+    fn producer(&self) -> FutureProducer {
+        match self.producer.read() {
+            Ok(producer) => producer.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the producer when it reports a fatal error.
+    fn replace_if_fatal(&self, producer: &FutureProducer) {
+        let Some((code, reason)) = producer.client().fatal_error() else {
+            return;
+        };
+        tracing::error!(?code, reason, "producer failed fatally; creating a new one");
+        match create(&self.settings, &self.client_id) {
+            Ok(fresh) => match self.producer.write() {
+                Ok(mut current) => *current = fresh,
+                Err(poisoned) => *poisoned.into_inner() = fresh,
+            },
+            Err(error) => tracing::error!(%error, "cannot create a new producer"),
+        }
     }
 
     /// Sends every record and waits for all acknowledgements; one result per record, in order.
     pub(crate) async fn send_all(&self, records: &[OutRecord<'_>]) -> Vec<Result<(), String>> {
-        let sends = records.iter().map(|record| async move {
-            let mut future = FutureRecord::<[u8], [u8]>::to(record.topic);
-            if let Some(key) = record.key {
-                future = future.key(key);
-            }
-            if let Some(value) = record.value {
-                future = future.payload(value);
-            }
-            if !record.headers.is_empty() {
-                let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-                for (key, value) in &record.headers {
-                    headers = headers.insert(Header {
-                        key,
-                        value: Some(value.as_slice()),
-                    });
+        let producer = self.producer();
+        let sends = records.iter().map(|record| {
+            let producer = &producer;
+            async move {
+                let mut future = FutureRecord::<[u8], [u8]>::to(record.topic);
+                if let Some(key) = record.key {
+                    future = future.key(key);
                 }
-                future = future.headers(headers);
+                if let Some(value) = record.value {
+                    future = future.payload(value);
+                }
+                if !record.headers.is_empty() {
+                    let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+                    for (key, value) in &record.headers {
+                        headers = headers.insert(Header {
+                            key,
+                            value: Some(value.as_slice()),
+                        });
+                    }
+                    future = future.headers(headers);
+                }
+                producer
+                    .send(future, QUEUE_TIMEOUT)
+                    .await
+                    .map(|_| ())
+                    .map_err(|(error, _)| error.to_string())
             }
-            self.producer
-                .send(future, QUEUE_TIMEOUT)
-                .await
-                .map(|_| ())
-                .map_err(|(error, _)| error.to_string())
         });
-        join_all(sends).await
+        let results = join_all(sends).await;
+        if results.iter().any(Result::is_err) {
+            self.replace_if_fatal(&producer);
+        }
+        results
     }
 
     /// Waits up to `timeout` for records still queued in the client.
     pub(crate) fn flush(&self, timeout: Duration) {
-        if let Err(error) = self.producer.flush(timeout) {
+        if let Err(error) = self.producer().flush(timeout) {
             tracing::warn!(%error, "producer flush did not complete");
         }
     }
+}
+
+fn create(settings: &KafkaSettings, client_id: &str) -> Result<FutureProducer, KafkaError> {
+    settings
+        .producer_config(client_id)?
+        .create()
+        .map_err(|error| KafkaError::client("create producer", &error))
 }
