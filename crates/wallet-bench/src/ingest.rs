@@ -68,31 +68,22 @@ pub struct Latency {
 }
 
 impl Run {
-    /// Creates the topics, produces `events` to them, creates and seeds the database with
-    /// `deposits`, and starts the service (`batch_size_max` overrides the default when given).
+    /// Produces `events` to `topic` (created with [`topics_of`] by the caller) at `bootstrap`,
+    /// creates and seeds the database with `deposits`, and starts the service
+    /// (`batch_size_max` overrides the default when given).
     ///
     /// # Errors
     /// A message naming what failed.
     pub async fn start(
-        broker: &EmbeddedBroker,
-        label: &str,
+        bootstrap: &str,
+        topic: &str,
         events: &[Event],
         deposits: &[(String, String)],
         batch_size_max: Option<usize>,
     ) -> Result<Run, String> {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let topic = format!("bench-{label}-{id}");
-        let (dead_letters, wallet_events) = (format!("{topic}.DLT"), format!("{topic}-out"));
-        for (name, partitions) in [
-            (&topic, PARTITIONS),
-            (&dead_letters, 1),
-            (&wallet_events, PARTITIONS),
-        ] {
-            broker
-                .create_topic(name, partitions)
-                .map_err(|error| format!("create topic {name}: {error}"))?;
-        }
-        let bootstrap = broker.bootstrap_servers().to_owned();
+        let [topic, dead_letters, wallet_events] = topics_of(topic);
+        let label = topic.as_str();
+        let bootstrap = bootstrap.to_owned();
         let started = Instant::now();
         let producer = wallet_e2e::kafka::producer(&bootstrap);
         produce_all(&producer, &topic, events).await?;
@@ -109,7 +100,7 @@ impl Run {
             deposits.len(),
             started.elapsed()
         );
-        let group = format!("bench-{label}-{id}");
+        let group = topic.clone();
         let mut env = vec![
             ("WALLET__DATABASE__URL", database.url()),
             ("WALLET__KAFKA__BROKERS", bootstrap.clone()),
@@ -121,7 +112,7 @@ impl Run {
         if let Some(size) = batch_size_max {
             env.push(("WALLET__KAFKA__BATCH_SIZE_MAX", size.to_string()));
         }
-        let service = Service::start(label, &env)?;
+        let service = Service::start("ingest", &env)?;
         Ok(Run {
             database,
             service,
@@ -183,12 +174,12 @@ impl Run {
             PARTITIONS,
             target,
         );
-        // One millisecond of linger: the producer batches a little, as any real one does, and
-        // adds at most that to each latency.
+        // Configured as the Order API's producer (acks=all, 5 ms linger): the linger is part
+        // of each latency, as it is in production.
         let producer: FutureProducer = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
             .set("acks", "all")
-            .set("linger.ms", "1")
+            .set("linger.ms", "5")
             .create()
             .map_err(|error| format!("paced producer: {error}"))?;
         let started = tokio::time::Instant::now();
@@ -213,14 +204,16 @@ impl Run {
         }
         self.produced = target;
         let samples = self.wait(watch, limit).await?;
-        let mut latencies: Vec<Duration> = sent
+        let timed: Vec<(Instant, Duration)> = sent
             .iter()
             .filter_map(|(at, partition, offset)| {
                 let partition = usize::try_from(*partition).ok()?;
                 progress::commit_time(&samples, partition, *offset)
-                    .map(|committed| committed.saturating_duration_since(*at))
+                    .map(|committed| (*at, committed.saturating_duration_since(*at)))
             })
             .collect();
+        print_by_second(&timed);
+        let mut latencies: Vec<Duration> = timed.iter().map(|(_, latency)| *latency).collect();
         latencies.sort_unstable();
         Ok(Latency {
             offered_per_second: per_second,
@@ -262,6 +255,35 @@ impl Run {
         }
         watch.finish()
     }
+}
+
+/// A fresh topic name for a run labelled `label`.
+#[must_use]
+pub fn new_topic(label: &str) -> String {
+    format!("bench-{label}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The input, dead-letter and wallet-events topics of a run on `topic`.
+#[must_use]
+pub fn topics_of(topic: &str) -> [String; 3] {
+    [
+        topic.to_owned(),
+        format!("{topic}.DLT"),
+        format!("{topic}-out"),
+    ]
+}
+
+/// Creates the topics of a run on `topic` in the mock cluster.
+///
+/// # Errors
+/// The cluster's message.
+pub fn create_mock_topics(broker: &EmbeddedBroker, topic: &str) -> Result<(), String> {
+    for name in topics_of(topic) {
+        broker
+            .create_topic(&name, PARTITIONS)
+            .map_err(|error| format!("create topic {name}: {error}"))?;
+    }
+    Ok(())
 }
 
 /// Records produced before their acknowledgements are awaited.
@@ -310,4 +332,31 @@ async fn acknowledge(topic: &str, in_flight: &mut Vec<DeliveryFuture>) -> Result
         }
     }
     Ok(())
+}
+
+/// Latency by second of the paced run, on stderr: shows whether the service kept up (flat) or
+/// fell behind (growing).
+fn print_by_second(timed: &[(Instant, Duration)]) {
+    let Some((start, _)) = timed.first() else {
+        return;
+    };
+    let mut seconds: Vec<Vec<Duration>> = Vec::new();
+    for (at, latency) in timed {
+        let second = usize::try_from(at.duration_since(*start).as_secs()).unwrap_or(usize::MAX);
+        if seconds.len() <= second {
+            seconds.resize(second + 1, Vec::new());
+        }
+        seconds[second].push(*latency);
+    }
+    for (second, mut latencies) in seconds.into_iter().enumerate() {
+        latencies.sort_unstable();
+        let p50 = percentile(&latencies, 50.0).unwrap_or_default();
+        let p99 = percentile(&latencies, 99.0).unwrap_or_default();
+        eprintln!(
+            "  second {second:>3}: {:>6} events, p50 {:>7.1?}, p99 {:>7.1?}",
+            latencies.len(),
+            p50,
+            p99
+        );
+    }
 }
