@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use chrono::{TimeZone, Utc};
 use rust_decimal::Decimal;
 use wallet_domain::ports::Snapshot;
-use wallet_domain::{CashOperation, Currency, Money, OrderEvent, Ticker, UserId, WalletBook};
+use wallet_domain::{
+    CashOperation, Currency, EventOutcome, Money, OrderEvent, Ticker, UserId, WalletBook,
+};
 
 use crate::wallet::Wallet;
 
@@ -152,9 +154,8 @@ pub struct Expected {
     pub positions: BTreeMap<(String, String), (Decimal, Decimal, Decimal)>,
 }
 
-/// Applies `day` to a domain book: what the service must end with.
-#[must_use]
-pub fn expected(day: &Day) -> Expected {
+/// The domain book after `day`, and how many of its events it dead-lettered.
+fn model(day: &Day) -> (WalletBook, usize) {
     let now = Utc
         .with_ymd_and_hms(2026, 5, 1, 12, 0, 0)
         .single()
@@ -169,11 +170,26 @@ pub fn expected(day: &Day) -> Expected {
         };
         book.deposit(&operation, now).expect("deposit");
     }
+    let mut dead_letters = 0;
     for (_, value) in &day.events {
-        if let Ok(event) = OrderEvent::parse(value) {
-            book.apply_order_event(&event, now);
+        let outcome = OrderEvent::parse(value).map(|event| book.apply_order_event(&event, now));
+        if matches!(outcome, Err(_) | Ok(EventOutcome::DeadLetter(_))) {
+            dead_letters += 1;
         }
     }
+    (book, dead_letters)
+}
+
+/// How many of the day's events must end in the dead-letter topic.
+#[must_use]
+pub fn dead_letters(day: &Day) -> usize {
+    model(day).1
+}
+
+/// Applies `day` to a domain book: what the service must end with.
+#[must_use]
+pub fn expected(day: &Day) -> Expected {
+    let (book, _) = model(day);
     let mut expected = Expected::default();
     for (user, _) in &day.deposits {
         let id = UserId::parse(user).expect("valid user");

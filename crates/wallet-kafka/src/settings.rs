@@ -80,6 +80,9 @@ impl Default for KafkaSettings {
     }
 }
 
+/// See the comment in [`KafkaSettings::consumer_config`].
+const MAX_POLL_INTERVAL_MS: u64 = 30_000;
+
 impl KafkaSettings {
     /// Checks the settings; the error names the first wrong one.
     ///
@@ -192,6 +195,12 @@ impl KafkaSettings {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", self.session_timeout_ms.to_string())
             .set("heartbeat.interval.ms", heartbeat_ms.to_string())
+            // Also the rebalance timeout a joining member announces: how long the coordinator
+            // waits for the old members of a group to rejoin. A replacement started after a
+            // crash waits that long for its partitions, so it is kept well under librdkafka's
+            // five-minute default; a member that stays in a batch's retries longer than this
+            // leaves the group and rejoins, and its uncommitted events are redelivered.
+            .set("max.poll.interval.ms", MAX_POLL_INTERVAL_MS.to_string())
             .set(
                 "statistics.interval.ms",
                 self.statistics_interval_ms.to_string(),
