@@ -19,6 +19,9 @@ use crate::seed::BenchDatabase;
 use crate::service::Service;
 use crate::stats::percentile;
 
+/// Linger of the paced run's producer, in milliseconds (see [`Run::paced`]).
+pub const PACED_LINGER_MS: &str = "20";
+
 /// Partitions of each run's input topic: as the embedded default creates it.
 pub const PARTITIONS: i32 = 4;
 
@@ -174,12 +177,13 @@ impl Run {
             PARTITIONS,
             target,
         );
-        // Configured as the Order API's producer (acks=all, 5 ms linger): the linger is part
-        // of each latency, as it is in production.
+        // acks=all like the Order API's producer, with a 20 ms linger: the mock cluster hands
+        // the consumer one producer batch per partition per fetch, so batches of a few records
+        // would cap consumption below the offered rate. The linger is part of each latency.
         let producer: FutureProducer = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
             .set("acks", "all")
-            .set("linger.ms", "5")
+            .set("linger.ms", PACED_LINGER_MS)
             .create()
             .map_err(|error| format!("paced producer: {error}"))?;
         let started = tokio::time::Instant::now();

@@ -74,6 +74,17 @@ fn thousands(value: f64) -> String {
     out
 }
 
+fn cpu_label(measurement: &str) -> String {
+    format!("{measurement}. CPU seconds used: wallet / mariadbd / bench (mock Kafka)")
+}
+
+fn cpu_text(cpu: CpuUse) -> String {
+    format!(
+        "{:.1} / {:.1} / {:.1} in {:.1} s wall (start-up included)",
+        cpu.service, cpu.database, cpu.bench, cpu.wall
+    )
+}
+
 fn millis(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1e3)
 }
@@ -127,6 +138,9 @@ impl Report {
                 "",
             );
         }
+        if let Some(cpu) = self.ingest_cpu {
+            row(cpu_label("1"), cpu_text(cpu), "—", "");
+        }
         if let Some(rate) = self.batch1 {
             row(
                 format!(
@@ -147,18 +161,8 @@ impl Report {
                 );
             }
         }
-        for (what, cpu) in [("1", self.ingest_cpu), ("2", self.batch1_cpu)] {
-            if let Some(cpu) = cpu {
-                row(
-                    format!("{what}. CPU seconds used: wallet / mariadbd / bench (mock Kafka)"),
-                    format!(
-                        "{:.1} / {:.1} / {:.1} in {:.1} s wall (start-up included)",
-                        cpu.service, cpu.database, cpu.bench, cpu.wall
-                    ),
-                    "—",
-                    "",
-                );
-            }
+        if let Some(cpu) = self.batch1_cpu {
+            row(cpu_label("2"), cpu_text(cpu), "—", "");
         }
         if let Some(service) = self.service_rows {
             row(
