@@ -76,7 +76,8 @@ where
     /// Wires `store`, `reader` and `prices`; new accounts open in `default_currency`.
     pub fn new(store: S, reader: R, prices: P, default_currency: Currency) -> Self {
         Wallet {
-            service: WalletService::new(store, default_currency),
+            service: WalletService::new(store, default_currency)
+                .with_conflict_pause(crate::retry::conflict_pause()),
             valuation: Valuation::new(reader.clone(), prices),
             reader,
         }

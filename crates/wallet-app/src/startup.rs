@@ -117,6 +117,7 @@ pub fn kafka_settings(config: &KafkaConfig) -> KafkaSettings {
             Brokers::Disabled => String::new(),
         },
         group_id: config.group_id.clone(),
+        group_instance_id: config.group_instance_id.clone(),
         order_events_topic: config.order_events_topic.clone(),
         dead_letter_topic: config.dead_letter_topic.clone(),
         wallet_events_topic: config.wallet_events_topic.clone(),
@@ -225,7 +226,8 @@ fn start_kafka(
     let check = consumer_check(health.clone());
     let (consumer_store, consumer_kafka) = (store.clone(), kafka.clone());
     supervisor.spawn("kafka-consumer", move |shutdown| {
-        let service = WalletService::new(consumer_store.clone(), currency);
+        let service = WalletService::new(consumer_store.clone(), currency)
+            .with_conflict_pause(crate::retry::conflict_pause());
         let (kafka, health) = (consumer_kafka.clone(), health.clone());
         async move {
             wallet_kafka::run_consumer(&kafka, service, health, shutdown)
@@ -284,7 +286,8 @@ impl Application {
         let ttl = chrono::Duration::hours(i64::from(settings.wallet.hold_ttl_hours));
         let interval = Duration::from_secs(settings.wallet.sweep_interval_seconds);
         supervisor.spawn("hold-sweeper", move |shutdown| {
-            let service = WalletService::new(sweeper_store.clone(), currency);
+            let service = WalletService::new(sweeper_store.clone(), currency)
+                .with_conflict_pause(crate::retry::conflict_pause());
             tasks::run_sweeper(service, sweeper_store.clone(), ttl, interval, shutdown)
         });
         let upkeep_handle = metrics.clone();

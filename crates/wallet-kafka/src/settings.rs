@@ -35,6 +35,10 @@ pub struct KafkaSettings {
     pub batch_wait_ms_max: u64,
     /// Consumer group session timeout: how long a silent member keeps its partitions.
     pub session_timeout_ms: u64,
+    /// Static group membership (KIP-345): a stable name of this instance in the group, e.g.
+    /// its host or pod name. An instance restarted under the same name takes its partitions
+    /// back at once instead of waiting for the group to expire its previous incarnation.
+    pub group_instance_id: Option<String>,
     /// First wait after a transient failure (database or broker down); doubles per attempt.
     pub retry_backoff_ms_min: u64,
     /// Cap of the retry wait.
@@ -67,6 +71,7 @@ impl Default for KafkaSettings {
             batch_size_max: 500,
             batch_wait_ms_max: 20,
             session_timeout_ms: 10_000,
+            group_instance_id: None,
             retry_backoff_ms_min: 100,
             retry_backoff_ms_max: 5_000,
             delivery_timeout_ms: 30_000,
@@ -205,6 +210,9 @@ impl KafkaSettings {
                 "statistics.interval.ms",
                 self.statistics_interval_ms.to_string(),
             );
+        if let Some(instance) = &self.group_instance_id {
+            config.set("group.instance.id", instance);
+        }
         self.apply_extra(&mut config);
         Ok(config)
     }

@@ -29,6 +29,11 @@ fn settings(database_url: String, broker: &Broker) -> Vec<(&'static str, String)
             "WALLET__KAFKA__GROUP_ID",
             format!("e2e-{}", uuid::Uuid::new_v4().simple()),
         ),
+        // A restarted wallet takes its partitions back at once (static membership).
+        (
+            "WALLET__KAFKA__GROUP_INSTANCE_ID",
+            "wallet-e2e-1".to_owned(),
+        ),
         (
             "WALLET__PRICES__REDIS_URL",
             "redis://127.0.0.1:6379".to_owned(),
@@ -148,7 +153,9 @@ async fn a_kill_in_the_middle_of_a_stream_loses_nothing_and_applies_nothing_twic
     let applied_at_kill = ledger_rows(&database);
 
     wallet.restart();
-    wallet.wait_ready(Duration::from_secs(60)).await;
+    // The replacement gets the partitions once the broker has expired the killed member's
+    // session and rebalanced, which takes up to the rebalance timeout the members announced.
+    wallet.wait_ready(Duration::from_secs(180)).await;
     wait_for_expected(&wallet, &day).await;
     assert!(
         ledger_rows(&database) > applied_at_kill,
@@ -426,4 +433,42 @@ async fn sigterm_during_a_stream_exits_zero_and_commits_what_it_applied() {
     wallet.wait_ready(Duration::from_secs(60)).await;
     wait_for_expected(&wallet, &day).await;
     assert_audit_passes(&wallet);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fuzzing_the_openapi_document_finds_no_5xx_and_no_nonconforming_response() {
+    let database = Database::create();
+    let broker = start_broker();
+    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    wallet.wait_ready(Duration::from_secs(60)).await;
+    // Some accounts, positions and holds, so that reads reach past "not found".
+    assert_eq!(
+        wallet
+            .post("/api/v1/wallet/investor-42/deposit?amount=10000.00")
+            .await
+            .0,
+        200
+    );
+
+    let script = wallet_e2e::repository_root().join("scripts/fuzz-http.sh");
+    let base_url = wallet.base_url();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(script).arg(base_url).output()
+    })
+    .await
+    .expect("join the fuzzer")
+    .expect("run scripts/fuzz-http.sh");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "schemathesis found failures:\n{report}"
+    );
+    assert!(
+        report.contains("passed"),
+        "schemathesis ran no test case:\n{report}"
+    );
 }

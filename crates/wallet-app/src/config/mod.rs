@@ -102,6 +102,8 @@ pub struct KafkaConfig {
     pub brokers: Brokers,
     /// `kafka.group_id`.
     pub group_id: String,
+    /// `kafka.group_instance_id` (static membership); `None` when empty.
+    pub group_instance_id: Option<String>,
     /// `kafka.order_events_topic`.
     pub order_events_topic: String,
     /// `kafka.dead_letter_topic`.

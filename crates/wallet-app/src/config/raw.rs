@@ -49,6 +49,7 @@ struct RawDatabase {
 struct RawKafka {
     brokers: String,
     group_id: String,
+    group_instance_id: String,
     order_events_topic: String,
     dead_letter_topic: String,
     wallet_events_topic: String,
@@ -146,6 +147,8 @@ impl RawSettings {
                 list => Brokers::External(list.to_owned()),
             },
             group_id: non_empty("kafka.group_id", self.kafka.group_id)?,
+            group_instance_id: Some(self.kafka.group_instance_id.trim().to_owned())
+                .filter(|instance| !instance.is_empty()),
             order_events_topic: non_empty(
                 "kafka.order_events_topic",
                 self.kafka.order_events_topic,

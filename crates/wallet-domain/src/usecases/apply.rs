@@ -2,6 +2,11 @@
 //! work — load, apply in a [`WalletBook`], commit — retried from the start when a concurrent
 //! writer got there first.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
@@ -13,7 +18,14 @@ use crate::order_event::OrderEvent;
 use crate::ports::{LoadRequest, StoreError, WalletStore};
 
 /// Attempts of a unit of work before a conflict is reported to the caller.
-pub const CONFLICT_ATTEMPTS_MAX: u32 = 8;
+pub const CONFLICT_ATTEMPTS_MAX: u32 = 16;
+
+/// Waits before attempt number `attempt` (2, 3, …) of a unit of work that met a conflict.
+///
+/// The domain does no I/O and owns no timer, so the runtime supplies the wait; writers that
+/// collided retry at spread-out moments instead of colliding again (see
+/// [`WalletService::with_conflict_pause`]).
+pub type ConflictPause = Arc<dyn Fn(u32) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// Failure of a write use case.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -27,10 +39,21 @@ pub enum ApplyError {
 }
 
 /// The write side of the wallet.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WalletService<S> {
     store: S,
     default_currency: Currency,
+    conflict_pause: Option<ConflictPause>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for WalletService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WalletService")
+            .field("store", &self.store)
+            .field("default_currency", &self.default_currency)
+            .field("conflict_pause", &self.conflict_pause.is_some())
+            .finish()
+    }
 }
 
 impl<S: WalletStore> WalletService<S> {
@@ -39,7 +62,17 @@ impl<S: WalletStore> WalletService<S> {
         WalletService {
             store,
             default_currency,
+            conflict_pause: None,
         }
+    }
+
+    /// Waits with `pause` between attempts after a conflict (without it, a conflicting unit of
+    /// work is retried at once). Under contention on one account — many HTTP withdrawals while
+    /// the consumer settles — a short, randomised wait lets the writers take turns.
+    #[must_use]
+    pub fn with_conflict_pause(mut self, pause: ConflictPause) -> Self {
+        self.conflict_pause = Some(pause);
+        self
     }
 
     /// The store.
@@ -73,7 +106,12 @@ impl<S: WalletStore> WalletService<S> {
             }
             match self.store.commit(changes).await {
                 Ok(()) => return Ok(result),
-                Err(StoreError::Conflict(_)) if attempt < CONFLICT_ATTEMPTS_MAX => attempt += 1,
+                Err(StoreError::Conflict(_)) if attempt < CONFLICT_ATTEMPTS_MAX => {
+                    attempt += 1;
+                    if let Some(pause) = &self.conflict_pause {
+                        pause(attempt).await;
+                    }
+                }
                 Err(error) => return Err(error.into()),
             }
         }

@@ -205,3 +205,31 @@ fn every_price_of_a_summary_comes_from_one_look_up() {
     assert_eq!(summary.positions[0].price_age_seconds, Some(3));
     assert_eq!(summary.positions_value.value(), dec("5500"));
 }
+
+#[test]
+fn the_runtime_pause_runs_between_conflicting_attempts() {
+    let mut store = MockWalletStore::new();
+    store
+        .expect_load()
+        .times(3)
+        .returning(|_| Box::pin(ready(Ok(Snapshot::default()))));
+    let mut commits = 0;
+    store.expect_commit().times(3).returning(move |_| {
+        commits += 1;
+        let result = if commits < 3 {
+            Err(StoreError::Conflict("version".into()))
+        } else {
+            Ok(())
+        };
+        Box::pin(ready(result))
+    });
+    let pauses = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = std::sync::Arc::clone(&pauses);
+    let pause: ConflictPause = std::sync::Arc::new(move |attempt| {
+        recorded.lock().unwrap().push(attempt);
+        Box::pin(ready(()))
+    });
+    let service = WalletService::new(store, Currency::BRL).with_conflict_pause(pause);
+    futures::executor::block_on(service.deposit(&deposit_of("10.00"), now())).unwrap();
+    assert_eq!(*pauses.lock().unwrap(), [2, 3]);
+}
