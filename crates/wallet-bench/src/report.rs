@@ -141,6 +141,20 @@ impl Report {
         if let Some(cpu) = self.ingest_cpu {
             row(cpu_label("1"), cpu_text(cpu), "—", "");
         }
+        if let Some(service) = self.service_rows {
+            row(
+                "1. rows the service left after 1: holds / ledger / outbox / positions".to_owned(),
+                format!(
+                    "{} / {} / {} / {}",
+                    thousands(service.holds as f64),
+                    thousands(service.ledger as f64),
+                    thousands(service.outbox as f64),
+                    thousands(service.positions as f64)
+                ),
+                "—",
+                "",
+            );
+        }
         if let Some(rate) = self.batch1 {
             row(
                 format!(
@@ -163,20 +177,6 @@ impl Report {
         }
         if let Some(cpu) = self.batch1_cpu {
             row(cpu_label("2"), cpu_text(cpu), "—", "");
-        }
-        if let Some(service) = self.service_rows {
-            row(
-                "1. rows the service left after 1: holds / ledger / outbox / positions".to_owned(),
-                format!(
-                    "{} / {} / {} / {}",
-                    thousands(service.holds as f64),
-                    thousands(service.ledger as f64),
-                    thousands(service.outbox as f64),
-                    thousands(service.positions as f64)
-                ),
-                "—",
-                "",
-            );
         }
         if let Some(raw) = self.raw {
             row(
