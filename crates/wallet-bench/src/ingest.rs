@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use wallet_kafka::EmbeddedBroker;
@@ -22,8 +23,10 @@ use crate::stats::percentile;
 /// Linger of the paced run's producer, in milliseconds (see [`Run::paced`]).
 pub const PACED_LINGER_MS: &str = "20";
 
-/// Partitions of each run's input topic: as the embedded default creates it.
-pub const PARTITIONS: i32 = 4;
+/// Partitions of each run's input topic. The mock cluster keeps at most 5 MiB per partition
+/// and silently drops older records past that (`rdkafka_mock.c`, `max_size`); 16 partitions
+/// hold 200,000 events of ~250 bytes with room to spare. [`check_retained`] proves it per run.
+pub const PARTITIONS: i32 = 16;
 
 /// One key and JSON value, as the Order API produces them.
 pub type Event = (String, Vec<u8>);
@@ -90,6 +93,7 @@ impl Run {
         let started = Instant::now();
         let producer = wallet_e2e::kafka::producer(&bootstrap);
         produce_all(&producer, &topic, events).await?;
+        check_retained(&bootstrap, &topic, events.len())?;
         eprintln!(
             "  {label}: {} events produced in {:.1?}",
             events.len(),
@@ -362,5 +366,35 @@ fn print_by_second(timed: &[(Instant, Duration)]) {
             p50,
             p99
         );
+    }
+}
+
+/// Fails unless every partition of `topic` still starts at offset 0 and the partitions hold
+/// `count` records in all: the committed offsets then count applied events exactly.
+fn check_retained(bootstrap: &str, topic: &str, count: usize) -> Result<(), String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("{topic}-watermarks"))
+        .create()
+        .map_err(|error| format!("watermark client: {error}"))?;
+    let mut held = 0;
+    for partition in 0..PARTITIONS {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, partition, Duration::from_secs(10))
+            .map_err(|error| format!("watermarks of {topic}/{partition}: {error}"))?;
+        if low != 0 {
+            return Err(format!(
+                "the broker dropped the first {low} records of {topic}/{partition} (the mock \
+                 keeps 5 MiB per partition): use fewer events or more partitions"
+            ));
+        }
+        held += high;
+    }
+    if usize::try_from(held).ok() == Some(count) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{topic} holds {held} records, {count} were produced"
+        ))
     }
 }

@@ -98,7 +98,9 @@ fn poll(
     }
     let mut samples: Vec<Sample> = Vec::new();
     let mut last_report = Instant::now();
+    let (mut polls, mut poll_time) = (0u32, Duration::ZERO);
     while !stop.load(Ordering::SeqCst) {
+        let asked = Instant::now();
         let committed = consumer
             .committed_offsets(partition_list.clone(), Duration::from_secs(5))
             .map_err(|error| format!("committed offsets of {group}: {error}"))?;
@@ -115,6 +117,8 @@ fn poll(
             .collect();
         // Lists are dropped before the consumer (see KAFKA.md's pitfall).
         drop(committed);
+        polls += 1;
+        poll_time += asked.elapsed();
         let sample = Sample {
             at: Instant::now(),
             offsets,
@@ -137,6 +141,10 @@ fn poll(
     }
     drop(partition_list);
     drop(consumer);
+    eprintln!(
+        "  {polls} offset polls, {:.1?} each on average",
+        poll_time / polls.max(1)
+    );
     Ok(samples)
 }
 
@@ -146,6 +154,20 @@ fn poll(
 pub fn rate(samples: &[Sample]) -> Option<Rate> {
     let first = samples.iter().find(|sample| sample.total() > 0)?;
     let last = samples.last()?;
+    eprintln!(
+        "  first commit seen covers {} records; {} samples with changes",
+        first.total(),
+        samples.len()
+    );
+    if std::env::var_os("BENCH_DEBUG_SAMPLES").is_some() {
+        for sample in samples.iter().take(12) {
+            eprintln!(
+                "    +{:?} {:?}",
+                sample.at.duration_since(samples[0].at),
+                sample.offsets
+            );
+        }
+    }
     let seconds = last.at.duration_since(first.at).as_secs_f64();
     let records = last.total() - first.total();
     // Timing statistics only: f64 is fine here.

@@ -129,6 +129,19 @@ impl Service {
 impl Drop for Service {
     fn drop(&mut self) {
         self.process.kill();
+        // BENCH_KEEP_LOGS=DIR keeps each service's log for a post-mortem.
+        if let Some(keep) = std::env::var_os("BENCH_KEEP_LOGS") {
+            let run = self
+                .directory
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy();
+            let name = format!("{run}.log");
+            let _ = std::fs::copy(
+                self.directory.join("wallet.log"),
+                std::path::Path::new(&keep).join(name),
+            );
+        }
         let _ = std::fs::remove_dir_all(&self.directory);
     }
 }
