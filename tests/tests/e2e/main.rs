@@ -29,11 +29,6 @@ fn settings(database_url: String, broker: &Broker) -> Vec<(&'static str, String)
             "WALLET__KAFKA__GROUP_ID",
             format!("e2e-{}", uuid::Uuid::new_v4().simple()),
         ),
-        // A restarted wallet takes its partitions back at once (static membership).
-        (
-            "WALLET__KAFKA__GROUP_INSTANCE_ID",
-            "wallet-e2e-1".to_owned(),
-        ),
         (
             "WALLET__PRICES__REDIS_URL",
             "redis://127.0.0.1:6379".to_owned(),
@@ -69,6 +64,21 @@ async fn wait_for_expected(wallet: &Wallet, day: &Day) {
             tail(&wallet.log())
         );
     }
+}
+
+/// Waits until `/health/ready` answers `status`; panics with the service's log tail otherwise.
+async fn wait_readiness(wallet: &Wallet, status: u16, what: &str, timeout: Duration) {
+    let reached = tokio::time::timeout(timeout, async {
+        while wallet.readiness().await != Some(status) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(
+        reached.is_ok(),
+        "timed out after {timeout:?} waiting for {what}:\n{}",
+        tail(&wallet.log())
+    );
 }
 
 fn tail(log: &str) -> String {
@@ -133,7 +143,14 @@ async fn a_kill_in_the_middle_of_a_stream_loses_nothing_and_applies_nothing_twic
         day.events.len()
     );
 
-    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    // Static membership: the restarted wallet takes its partitions back at once, where a new
+    // dynamic member would wait for the broker to expire the killed one.
+    let mut environment = settings(database.url(), &broker);
+    environment.push((
+        "WALLET__KAFKA__GROUP_INSTANCE_ID",
+        "wallet-e2e-crash".to_owned(),
+    ));
+    let mut wallet = Wallet::start(&environment);
     wallet.wait_ready(Duration::from_secs(60)).await;
     workload::deposit_all(&wallet, &day).await;
     let deposits = ledger_rows(&database);
@@ -177,20 +194,22 @@ async fn a_broker_outage_makes_the_service_unready_and_loses_nothing() {
     kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, first).await;
 
     broker.stop();
-    eventually(
+    wait_readiness(
+        &wallet,
+        503,
         "readiness to fail while the broker is down",
         Duration::from_secs(60),
-        || async { wallet.readiness().await == Some(503) },
     )
     .await;
     // The outage lasts a while on purpose: the consumer must keep retrying, not give up.
     tokio::time::sleep(Duration::from_secs(10)).await;
     broker.resume();
     kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, second).await;
-    eventually(
+    wait_readiness(
+        &wallet,
+        200,
         "readiness to come back",
-        Duration::from_secs(120),
-        || async { wallet.readiness().await == Some(200) },
+        Duration::from_secs(180),
     )
     .await;
 
@@ -213,18 +232,20 @@ async fn a_database_outage_pauses_consumption_and_it_resumes_exactly() {
     kafka::produce(&producer, INPUT, first).await;
 
     proxy.cut();
-    eventually(
+    wait_readiness(
+        &wallet,
+        503,
         "readiness to fail while the database is unreachable",
         Duration::from_secs(60),
-        || async { wallet.readiness().await == Some(503) },
     )
     .await;
     kafka::produce(&producer, INPUT, second).await;
     proxy.restore();
-    eventually(
+    wait_readiness(
+        &wallet,
+        200,
         "readiness to come back",
-        Duration::from_secs(120),
-        || async { wallet.readiness().await == Some(200) },
+        Duration::from_secs(180),
     )
     .await;
 
