@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
@@ -32,21 +33,30 @@ pub fn producer(bootstrap: &str) -> FutureProducer {
 }
 
 /// Produces `records` (key, value) to `topic` and waits until the broker acknowledged each.
+///
+/// Records are enqueued without awaiting each one (awaiting a send pays the linger per
+/// record); a full local queue is waited out.
 pub async fn produce(producer: &FutureProducer, topic: &str, records: &[(String, Vec<u8>)]) {
-    for chunk in records.chunks(1_000) {
-        let deliveries: Vec<_> = chunk
-            .iter()
-            .map(|(key, value)| {
-                producer.send(
-                    FutureRecord::to(topic).key(key).payload(value),
-                    Duration::from_secs(60),
-                )
-            })
-            .collect();
-        for delivery in deliveries {
-            if let Err((error, _)) = delivery.await {
-                panic!("produce to {topic}: {error}");
+    let mut deliveries = Vec::with_capacity(records.len());
+    for (key, value) in records {
+        loop {
+            match producer.send_result(FutureRecord::to(topic).key(key).payload(value)) {
+                Ok(delivery) => {
+                    deliveries.push(delivery);
+                    break;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((error, _)) => panic!("produce to {topic}: {error}"),
             }
+        }
+    }
+    for delivery in deliveries {
+        match delivery.await {
+            Ok(Ok(_)) => {}
+            Ok(Err((error, _))) => panic!("produce to {topic}: {error}"),
+            Err(_) => panic!("produce to {topic}: the producer dropped a delivery"),
         }
     }
 }
