@@ -3,6 +3,7 @@
 //! acknowledged it, so callers can retry exactly what was not acknowledged.
 
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -14,6 +15,11 @@ use crate::settings::KafkaSettings;
 
 /// How long `send` waits for room in the client's queue before reporting the record failed.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Rounds in a row in which no record was acknowledged before the producer is replaced even
+/// without a fatal error: after a broker restart Tansu answered every idempotent produce of the
+/// surviving producer with an unknown error for as long as it lived.
+const FAILED_ROUNDS_BEFORE_REPLACING: u32 = 3;
 
 /// A record to produce; borrowed so that dead letters carry the original bytes uncopied.
 #[derive(Debug, Clone)]
@@ -28,9 +34,11 @@ pub(crate) struct OutRecord<'a> {
 ///
 /// An idempotent producer can hit a fatal error (the broker lost its sequence state, say), after
 /// which it refuses every record forever; the publisher then replaces it with a fresh one, so a
-/// retry loop above it can make progress again.
+/// retry loop above it can make progress again. It does the same after a few rounds in a row in
+/// which nothing was acknowledged, for brokers that reject a stale producer without saying so.
 pub(crate) struct Publisher {
     producer: RwLock<FutureProducer>,
+    failed_rounds: AtomicU32,
     settings: KafkaSettings,
     client_id: String,
 }
@@ -45,6 +53,7 @@ impl Publisher {
     pub(crate) fn new(settings: &KafkaSettings, client_id: &str) -> Result<Self, KafkaError> {
         Ok(Publisher {
             producer: RwLock::new(create(settings, client_id)?),
+            failed_rounds: AtomicU32::new(0),
             settings: settings.clone(),
             client_id: client_id.to_owned(),
         })
@@ -58,12 +67,20 @@ impl Publisher {
         }
     }
 
-    /// Replaces the producer when it reports a fatal error.
-    fn replace_if_fatal(&self, producer: &FutureProducer) {
-        let Some((code, reason)) = producer.client().fatal_error() else {
+    /// Replaces the producer when it reports a fatal error, or when `rounds_failed` rounds in a
+    /// row had nothing acknowledged.
+    fn replace_if_stuck(&self, producer: &FutureProducer, rounds_failed: u32) {
+        if let Some((code, reason)) = producer.client().fatal_error() {
+            tracing::error!(?code, reason, "producer failed fatally; creating a new one");
+        } else if rounds_failed >= FAILED_ROUNDS_BEFORE_REPLACING {
+            tracing::warn!(
+                rounds_failed,
+                "producer acknowledged nothing for several rounds; creating a new one"
+            );
+        } else {
             return;
-        };
-        tracing::error!(?code, reason, "producer failed fatally; creating a new one");
+        }
+        self.failed_rounds.store(0, Ordering::SeqCst);
         match create(&self.settings, &self.client_id) {
             Ok(fresh) => match self.producer.write() {
                 Ok(mut current) => *current = fresh,
@@ -104,8 +121,15 @@ impl Publisher {
             }
         });
         let results = join_all(sends).await;
+        if results.iter().any(Result::is_ok) {
+            self.failed_rounds.store(0, Ordering::SeqCst);
+        } else if !results.is_empty() {
+            let rounds_failed = self.failed_rounds.fetch_add(1, Ordering::SeqCst) + 1;
+            self.replace_if_stuck(&producer, rounds_failed);
+            return results;
+        }
         if results.iter().any(Result::is_err) {
-            self.replace_if_fatal(&producer);
+            self.replace_if_stuck(&producer, 0);
         }
         results
     }

@@ -21,10 +21,10 @@ fn start_broker() -> Broker {
     Broker::start(&[INPUT, DEAD_LETTERS, WALLET_EVENTS], 3)
 }
 
-fn settings(database_url: String, broker: &Broker) -> Vec<(&'static str, String)> {
+fn settings(database_url: String, bootstrap: String) -> Vec<(&'static str, String)> {
     vec![
         ("WALLET__DATABASE__URL", database_url),
-        ("WALLET__KAFKA__BROKERS", broker.bootstrap()),
+        ("WALLET__KAFKA__BROKERS", bootstrap),
         (
             "WALLET__KAFKA__GROUP_ID",
             format!("e2e-{}", uuid::Uuid::new_v4().simple()),
@@ -101,7 +101,7 @@ fn ledger_rows(database: &Database) -> u64 {
 async fn a_day_of_trading_ends_exactly_as_the_model_says() {
     let database = Database::create();
     let broker = start_broker();
-    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    let mut wallet = Wallet::start(&settings(database.url(), broker.bootstrap()));
     wallet.wait_ready(Duration::from_secs(60)).await;
 
     let mut day = workload::generate_day(7, 200, 2_000, 1_000_000);
@@ -145,7 +145,7 @@ async fn a_kill_in_the_middle_of_a_stream_loses_nothing_and_applies_nothing_twic
 
     // Static membership: the restarted wallet takes its partitions back at once, where a new
     // dynamic member would wait for the broker to expire the killed one.
-    let mut environment = settings(database.url(), &broker);
+    let mut environment = settings(database.url(), broker.bootstrap());
     environment.push((
         "WALLET__KAFKA__GROUP_INSTANCE_ID",
         "wallet-e2e-crash".to_owned(),
@@ -183,17 +183,22 @@ async fn a_kill_in_the_middle_of_a_stream_loses_nothing_and_applies_nothing_twic
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_outage_makes_the_service_unready_and_loses_nothing() {
+    // The broker runs in this test process (librdkafka's mock cluster, a real Kafka-protocol
+    // server on loopback ports) so that the outage is exact: every broker refuses connections
+    // until it is brought back, with its data intact.
     let database = Database::create();
-    let mut broker = start_broker();
+    let broker = wallet_kafka::EmbeddedBroker::start(&wallet_kafka::KafkaSettings::default())
+        .expect("start the mock cluster");
+    let bootstrap = broker.bootstrap_servers().to_owned();
     let day = workload::generate_day(13, 100, 2_000, 3_000_000);
     let (first, second) = day.events.split_at(day.events.len() / 2);
 
-    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    let mut wallet = Wallet::start(&settings(database.url(), bootstrap.clone()));
     wallet.wait_ready(Duration::from_secs(60)).await;
     workload::deposit_all(&wallet, &day).await;
-    kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, first).await;
+    kafka::produce(&kafka::producer(&bootstrap), INPUT, first).await;
 
-    broker.stop();
+    broker.brokers_down().expect("take the brokers down");
     wait_readiness(
         &wallet,
         503,
@@ -203,8 +208,8 @@ async fn a_broker_outage_makes_the_service_unready_and_loses_nothing() {
     .await;
     // The outage lasts a while on purpose: the consumer must keep retrying, not give up.
     tokio::time::sleep(Duration::from_secs(10)).await;
-    broker.resume();
-    kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, second).await;
+    broker.brokers_up().expect("bring the brokers back");
+    kafka::produce(&kafka::producer(&bootstrap), INPUT, second).await;
     wait_readiness(
         &wallet,
         200,
@@ -225,7 +230,10 @@ async fn a_database_outage_pauses_consumption_and_it_resumes_exactly() {
     let day = workload::generate_day(17, 100, 2_000, 4_000_000);
     let (first, second) = day.events.split_at(day.events.len() / 2);
 
-    let mut wallet = Wallet::start(&settings(database.url_via(&proxy.address()), &broker));
+    let mut wallet = Wallet::start(&settings(
+        database.url_via(&proxy.address()),
+        broker.bootstrap(),
+    ));
     wallet.wait_ready(Duration::from_secs(60)).await;
     workload::deposit_all(&wallet, &day).await;
     let producer = kafka::producer(&broker.bootstrap());
@@ -304,7 +312,7 @@ async fn a_poison_flood_lands_in_the_dead_letter_topic_and_valid_events_still_ap
     }
     day.events = mixed;
 
-    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    let mut wallet = Wallet::start(&settings(database.url(), broker.bootstrap()));
     wallet.wait_ready(Duration::from_secs(60)).await;
     workload::deposit_all(&wallet, &day).await;
     kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, &day.events).await;
@@ -346,7 +354,7 @@ async fn a_poison_flood_lands_in_the_dead_letter_topic_and_valid_events_still_ap
 async fn concurrent_withdrawals_and_settlements_never_overdraw_and_the_ledger_matches() {
     let database = Database::create();
     let broker = start_broker();
-    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    let mut wallet = Wallet::start(&settings(database.url(), broker.bootstrap()));
     wallet.wait_ready(Duration::from_secs(60)).await;
 
     let users: Vec<String> = (0..8).map(|index| format!("contended-{index}")).collect();
@@ -426,7 +434,7 @@ async fn sigterm_during_a_stream_exits_zero_and_commits_what_it_applied() {
     let database = Database::create();
     let broker = start_broker();
     let day = workload::generate_day(23, 200, 5_000, 7_000_000);
-    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    let mut wallet = Wallet::start(&settings(database.url(), broker.bootstrap()));
     wallet.wait_ready(Duration::from_secs(60)).await;
     workload::deposit_all(&wallet, &day).await;
     let deposits = ledger_rows(&database);
@@ -460,7 +468,7 @@ async fn sigterm_during_a_stream_exits_zero_and_commits_what_it_applied() {
 async fn fuzzing_the_openapi_document_finds_no_5xx_and_no_nonconforming_response() {
     let database = Database::create();
     let broker = start_broker();
-    let mut wallet = Wallet::start(&settings(database.url(), &broker));
+    let mut wallet = Wallet::start(&settings(database.url(), broker.bootstrap()));
     wallet.wait_ready(Duration::from_secs(60)).await;
     // Some accounts, positions and holds, so that reads reach past "not found".
     assert_eq!(
