@@ -14,6 +14,7 @@ pub mod dto;
 pub mod openapi;
 pub mod prices;
 pub mod problem;
+pub mod read_cache;
 pub mod retry;
 pub mod routes;
 mod server;

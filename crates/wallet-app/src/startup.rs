@@ -4,6 +4,7 @@
 //! order of SPEC §6: stop consuming and commit the batch in flight, drain HTTP, exit.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -23,6 +24,7 @@ use crate::config::{
     AuthMode, Brokers, DatabaseSettings, KafkaConfig, PriceKeyKind, PricesSettings, Settings,
 };
 use crate::prices::Prices;
+use crate::read_cache::{CacheInvalidator, CachingStore, ReadCache};
 use crate::routes::ApiState;
 use crate::routes::health::{Check, Readiness};
 use crate::server::{http_server, listener_display, shutdown_signal};
@@ -61,6 +63,7 @@ pub struct Application {
     tasks: Vec<JoinHandle<()>>,
     shutdown_timeout: Duration,
     prices: Prices,
+    read_cache: Option<Arc<ReadCache>>,
     /// Kept alive as long as the service: dropping it stops the in-process broker.
     broker: Option<EmbeddedBroker>,
 }
@@ -123,6 +126,7 @@ pub fn kafka_settings(config: &KafkaConfig) -> KafkaSettings {
         wallet_events_topic: config.wallet_events_topic.clone(),
         batch_size_max: config.batch_size_max,
         batch_wait_ms_max: config.batch_wait_ms_max,
+        apply_lanes: config.apply_lanes,
         ..KafkaSettings::default()
     }
 }
@@ -194,7 +198,7 @@ fn consumer_check(health: ConsumerHealth) -> Check {
 /// readiness check.
 fn start_kafka(
     config: &KafkaConfig,
-    store: &SqlStore,
+    store: &CachingStore<SqlStore>,
     currency: Currency,
     supervisor: &mut Supervisor,
 ) -> Result<Option<(Option<EmbeddedBroker>, Check)>, StartupError> {
@@ -235,15 +239,29 @@ fn start_kafka(
                 .map_err(|error| error.to_string())
         }
     });
-    let relay_store = store.clone();
+    let relay_store = store.inner().clone();
+    let relay_kafka = kafka.clone();
     supervisor.spawn("outbox-relay", move |shutdown| {
-        let (outbox, kafka) = (relay_store.clone(), kafka.clone());
+        let (outbox, kafka) = (relay_store.clone(), relay_kafka.clone());
         async move {
             wallet_kafka::run_outbox_relay(outbox, &kafka, shutdown)
                 .await
                 .map_err(|error| error.to_string())
         }
     });
+    if let Some(cache) = store.cache().cloned() {
+        // Nothing is cached until the listener hears every other instance's writes.
+        cache.set_accepting(false);
+        let invalidator = CacheInvalidator(cache);
+        supervisor.spawn("change-listener", move |shutdown| {
+            let (invalidator, kafka) = (invalidator.clone(), kafka.clone());
+            async move {
+                wallet_kafka::run_change_listener(&kafka, &invalidator, shutdown)
+                    .await
+                    .map_err(|error| error.to_string())
+            }
+        });
+    }
     Ok(Some((broker, check)))
 }
 
@@ -261,13 +279,21 @@ impl Application {
         let port = listener.local_addr()?.port();
         let authenticator = Authenticator::new(&settings.auth.mode)
             .map_err(|error| StartupError::Settings(crate::config::SettingsError(error)))?;
-        let store = connect_store(&settings.database, settings.database.migrate_on_start).await?;
+        let sql_store =
+            connect_store(&settings.database, settings.database.migrate_on_start).await?;
+        let cache = settings.read_cache.enabled().then(|| {
+            Arc::new(ReadCache::new(
+                settings.read_cache.accounts_max,
+                Duration::from_millis(settings.read_cache.ttl_ms),
+            ))
+        });
+        let store = CachingStore::new(sql_store, cache.clone());
         let prices = price_feed(&settings.prices)?;
         let currency = settings.wallet.default_currency;
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let (fatal_sender, fatal) = mpsc::unbounded_channel();
         let mut supervisor = Supervisor::new(shutdown_receiver, fatal_sender);
-        let mut checks = vec![database_check(&store)];
+        let mut checks = vec![database_check(store.inner())];
         if let Prices::Redis(feed) = &prices {
             let feed = feed.clone();
             checks.push(Check::new("redis", move || {
@@ -296,12 +322,7 @@ impl Application {
         });
 
         let api = ApiState {
-            wallet: std::sync::Arc::new(Wallet::new(
-                store.clone(),
-                store,
-                prices.clone(),
-                currency,
-            )),
+            wallet: Arc::new(Wallet::new(store.clone(), store, prices.clone(), currency)),
         };
         let readiness = Readiness::new(
             checks,
@@ -328,6 +349,7 @@ impl Application {
             tasks: supervisor.into_handles(),
             shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_seconds),
             prices,
+            read_cache: cache,
             broker,
         })
     }
@@ -346,6 +368,13 @@ impl Application {
             Prices::Memory(feed) => Some(feed.clone()),
             Prices::Redis(_) => None,
         }
+    }
+
+    /// The read cache, when enabled: tests that write to the database behind the service's
+    /// back drop what they changed, as another instance's events would.
+    #[must_use]
+    pub fn read_cache(&self) -> Option<Arc<ReadCache>> {
+        self.read_cache.clone()
     }
 
     /// The embedded broker's bootstrap address, when it runs.

@@ -7,6 +7,7 @@
 //!   sends what the wallet will not apply to the dead-letter topic (original bytes, headers
 //!   [`dead_letter::HEADER_REASON`] …), and commits offsets only after both;
 //! - [`run_outbox_relay`] publishes the outbox's wallet events to `wallet-events-v1`;
+//! - [`run_change_listener`] tells a read cache which accounts other instances changed;
 //! - [`replay_dead_letters`] re-publishes dead letters to the input topic;
 //! - [`EmbeddedBroker`] is the in-process broker of the embedded default (SPEC §7);
 //! - [`ConsumerHealth`] feeds `/health/ready`; metrics go through the `metrics` facade
@@ -17,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod backoff;
+mod changes;
 mod consumer;
 pub mod dead_letter;
 mod embedded;
@@ -29,6 +31,7 @@ mod replay;
 mod runtime;
 mod settings;
 
+pub use changes::{ChangeSink, run_change_listener};
 pub use consumer::{OrderEventConsumer, run_consumer};
 pub use embedded::EmbeddedBroker;
 pub use error::KafkaError;

@@ -33,6 +33,9 @@ pub struct KafkaSettings {
     pub batch_size_max: usize,
     /// Longest wait for a batch to fill once its first event arrived.
     pub batch_wait_ms_max: u64,
+    /// Batches applied at the same time, each lane taking the partitions `p` with
+    /// `p mod apply_lanes` equal to its number; 1 applies one batch at a time.
+    pub apply_lanes: usize,
     /// Consumer group session timeout: how long a silent member keeps its partitions.
     pub session_timeout_ms: u64,
     /// Static group membership (KIP-345): a stable name of this instance in the group, e.g.
@@ -70,6 +73,7 @@ impl Default for KafkaSettings {
             wallet_events_topic: "wallet-events-v1".to_owned(),
             batch_size_max: 500,
             batch_wait_ms_max: 20,
+            apply_lanes: 2,
             session_timeout_ms: 10_000,
             group_instance_id: None,
             retry_backoff_ms_min: 100,
@@ -124,6 +128,9 @@ impl KafkaSettings {
         }
         if !(1..=100_000).contains(&self.batch_size_max) {
             return fail("kafka.batch_size_max", "must be between 1 and 100000");
+        }
+        if !(1..=64).contains(&self.apply_lanes) {
+            return fail("kafka.apply_lanes", "must be between 1 and 64");
         }
         if self.batch_wait_ms_max > 60_000 {
             return fail("kafka.batch_wait_ms_max", "must be at most 60000");
@@ -233,6 +240,22 @@ impl KafkaSettings {
             .set("enable.auto.offset.store", "false")
             .set("enable.partition.eof", "true")
             .set("auto.offset.reset", "earliest");
+        self.apply_extra(&mut config);
+        Ok(config)
+    }
+
+    /// The change listener ([`crate::run_change_listener`]): a group of its own that starts at
+    /// the end of the topic and never commits, since only what happens from now on matters.
+    pub(crate) fn listener_config(&self, group_id: &str) -> Result<ClientConfig, KafkaError> {
+        let mut config = self.base_config("wallet-change-listener")?;
+        config
+            .set("group.id", group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "latest")
+            // Apache Kafka answers a fetch as soon as data arrives; this bounds the wait on
+            // brokers that hold it (the embedded one) without polling as often as the consumer.
+            .set("fetch.wait.max.ms", "100");
         self.apply_extra(&mut config);
         Ok(config)
     }

@@ -47,6 +47,8 @@ pub struct Settings {
     pub kafka: KafkaConfig,
     /// Market prices.
     pub prices: PricesSettings,
+    /// The read cache of accounts and positions.
+    pub read_cache: ReadCacheSettings,
     /// Authentication.
     pub auth: AuthSettings,
     /// Wallet rules.
@@ -114,6 +116,25 @@ pub struct KafkaConfig {
     pub batch_size_max: usize,
     /// `kafka.batch_wait_ms_max`.
     pub batch_wait_ms_max: u64,
+    /// `kafka.apply_lanes`.
+    pub apply_lanes: usize,
+}
+
+/// `[read_cache]`: see [`crate::read_cache`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReadCacheSettings {
+    /// `read_cache.accounts_max`; 0 turns the cache off.
+    pub accounts_max: usize,
+    /// `read_cache.ttl_ms`: the longest an entry is served; 0 turns the cache off.
+    pub ttl_ms: u64,
+}
+
+impl ReadCacheSettings {
+    /// False when either limit is 0.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        self.accounts_max > 0 && self.ttl_ms > 0
+    }
 }
 
 /// How a price is stored under its Redis key (`prices.key_kind`).

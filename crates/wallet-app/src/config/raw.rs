@@ -8,7 +8,8 @@ use wallet_domain::Currency;
 
 use super::{
     AuthMode, AuthSettings, Brokers, DatabaseSettings, JwtKey, KafkaConfig, LogFormat, LogSettings,
-    PriceKeyKind, PricesSettings, ServerSettings, Settings, SettingsError, WalletSettings, invalid,
+    PriceKeyKind, PricesSettings, ReadCacheSettings, ServerSettings, Settings, SettingsError,
+    WalletSettings, invalid,
 };
 
 /// The merged layers before validation: every key of `config/default.toml`, no other. No
@@ -20,6 +21,7 @@ pub(super) struct RawSettings {
     database: RawDatabase,
     kafka: RawKafka,
     prices: RawPrices,
+    read_cache: RawReadCache,
     auth: RawAuth,
     wallet: RawWallet,
     log: RawLog,
@@ -55,6 +57,7 @@ struct RawKafka {
     wallet_events_topic: String,
     batch_size_max: usize,
     batch_wait_ms_max: u64,
+    apply_lanes: usize,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +68,13 @@ struct RawPrices {
     key_kind: String,
     hash_field: String,
     timeout_ms: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReadCache {
+    accounts_max: usize,
+    ttl_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -160,8 +170,13 @@ impl RawSettings {
             )?,
             batch_size_max: positive("kafka.batch_size_max", self.kafka.batch_size_max)?,
             batch_wait_ms_max: self.kafka.batch_wait_ms_max,
+            apply_lanes: positive("kafka.apply_lanes", self.kafka.apply_lanes)?,
         };
         let prices = self.prices.validate()?;
+        let read_cache = ReadCacheSettings {
+            accounts_max: self.read_cache.accounts_max,
+            ttl_ms: self.read_cache.ttl_ms,
+        };
         let auth = self.auth.validate()?;
         let wallet = WalletSettings {
             default_currency: Currency::parse(self.wallet.default_currency.trim())
@@ -195,6 +210,7 @@ impl RawSettings {
             database,
             kafka,
             prices,
+            read_cache,
             auth,
             wallet,
             log,

@@ -1,6 +1,7 @@
 //! Spawning the app for a test and talking to it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::Utc;
 use reqwest::{Response, StatusCode};
@@ -8,6 +9,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use wallet_app::Application;
 use wallet_app::config::{Brokers, Settings};
+use wallet_app::read_cache::ReadCache;
 use wallet_domain::usecases::WalletService;
 use wallet_domain::{Currency, EventOutcome, OrderEvent};
 use wallet_redis::InMemoryPriceFeed;
@@ -23,6 +25,8 @@ pub struct TestApp {
     pub prices: InMemoryPriceFeed,
     /// The app's database (removed when the test ends).
     pub database: TestDatabase,
+    /// The app's read cache, when enabled.
+    pub read_cache: Option<Arc<ReadCache>>,
 }
 
 /// The embedded default with the environment ignored, bound to port 0, without Kafka (the
@@ -58,12 +62,14 @@ pub async fn spawn_with_settings(database: TestDatabase, settings: Settings) -> 
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let prices = app.in_memory_prices().unwrap_or_default();
+    let read_cache = app.read_cache();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         prices,
         database,
+        read_cache,
     }
 }
 
@@ -108,7 +114,8 @@ impl TestApp {
     }
 
     /// Applies order events (JSON as the Order API publishes them) straight through the
-    /// domain use case on the app's database, as the consumer would.
+    /// domain use case on the app's database, as another instance's consumer would, and drops
+    /// their accounts from the app's read cache, as that instance's wallet events would.
     pub async fn apply_events(&self, events: &[&str]) {
         self.apply_events_at(events, Utc::now()).await;
     }
@@ -129,6 +136,11 @@ impl TestApp {
                 matches!(outcome, EventOutcome::Applied),
                 "unexpected {outcome:?}"
             );
+        }
+        if let Some(cache) = &self.read_cache {
+            for event in &parsed {
+                cache.invalidate(&event.user_id);
+            }
         }
     }
 }

@@ -10,4 +10,5 @@ mod errors;
 mod helpers;
 mod operations;
 mod prices;
+mod read_cache;
 mod reads;

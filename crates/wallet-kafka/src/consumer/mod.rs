@@ -7,7 +7,8 @@
 //!   committed and, for a dead letter, after the broker acknowledged it;
 //! - transient failures (store unavailable, dead-letter produce, commit) are retried with capped
 //!   exponential backoff and shown in [`ConsumerHealth`]; nothing is skipped meanwhile;
-//! - records of one partition are applied in partition order (one loop, batches in order);
+//! - records of one partition are applied in partition order (a partition always goes to the
+//!   same lane, which applies its batches one after the other);
 //! - on a rebalance the client commits what was stored before partitions go; records of lost
 //!   partitions still in a batch being collected are dropped (the next owner redoes them, and
 //!   the domain applies them idempotently).
@@ -28,7 +29,7 @@ use chrono::Utc;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
-use tokio::sync::watch;
+use tokio::sync::{Notify, mpsc, watch};
 use wallet_domain::ports::WalletStore;
 use wallet_domain::usecases::WalletService;
 
@@ -48,6 +49,11 @@ const IDLE_TICK: Duration = Duration::from_millis(500);
 
 /// Consumes order events and applies them through a [`WalletService`].
 pub struct OrderEventConsumer<S> {
+    shared: Arc<Shared<S>>,
+}
+
+/// What the dispatcher and the lanes share.
+struct Shared<S> {
     consumer: StreamConsumer<WalletContext>,
     context: Arc<WalletContext>,
     service: WalletService<S>,
@@ -59,8 +65,9 @@ pub struct OrderEventConsumer<S> {
 impl<S> std::fmt::Debug for OrderEventConsumer<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OrderEventConsumer")
-            .field("group_id", &self.settings.group_id)
-            .field("topic", &self.settings.order_events_topic)
+            .field("group_id", &self.shared.settings.group_id)
+            .field("topic", &self.shared.settings.order_events_topic)
+            .field("lanes", &self.shared.settings.apply_lanes)
             .finish_non_exhaustive()
     }
 }
@@ -97,60 +104,134 @@ impl<S: WalletStore> OrderEventConsumer<S> {
             .map_err(|error| KafkaError::client("subscribe", &error))?;
         let context = consumer.context().clone();
         Ok(OrderEventConsumer {
-            consumer,
-            context,
-            service,
-            dead_letters: Publisher::new(settings, "wallet-dead-letters")?,
-            settings: settings.clone(),
-            health,
+            shared: Arc::new(Shared {
+                consumer,
+                context,
+                service,
+                dead_letters: Publisher::new(settings, "wallet-dead-letters")?,
+                settings: settings.clone(),
+                health,
+            }),
         })
     }
 
     /// The consumer's health, shared with readiness.
     #[must_use]
     pub fn health(&self) -> &ConsumerHealth {
-        &self.health
+        &self.shared.health
     }
 
-    /// Runs until `shutdown` turns true (or its sender is dropped): then finishes the batch in
-    /// flight, commits, leaves the group and returns.
+    /// Runs until `shutdown` turns true (or its sender is dropped): then finishes the batches
+    /// in flight, commits, leaves the group and returns.
+    ///
+    /// One dispatcher polls the client and hands each record to the lane of its partition
+    /// (`partition mod apply_lanes`); each lane collects, applies and stores the offsets of its
+    /// own batches, so while one lane waits for its transaction another applies the next
+    /// batch, and the next records are fetched meanwhile. A partition always goes to the same
+    /// lane, so its records are applied in order; lanes that touch the same account (its
+    /// events spread over partitions) are kept correct by the store's version checks.
     ///
     /// # Errors
     /// None today: every failure inside the loop is transient and retried; the `Result` leaves
     /// room for fatal ones.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<(), KafkaError> {
-        self.health.set_running(true);
+        let shared = self.shared;
+        shared.health.set_running(true);
+        let lane_count = shared.settings.apply_lanes.max(1);
         tracing::info!(
-            topic = %self.settings.order_events_topic,
-            group = %self.settings.group_id,
+            topic = %shared.settings.order_events_topic,
+            group = %shared.settings.group_id,
+            lanes = lane_count,
             "order-event consumer started"
         );
-        let mut backoff = self.backoff();
+        let stored = Arc::new(Notify::new());
+        let mut lanes = Vec::with_capacity(lane_count);
+        let mut lane_tasks = Vec::with_capacity(lane_count);
+        for _ in 0..lane_count {
+            let (sender, receiver) = mpsc::channel(shared.settings.batch_size_max);
+            lanes.push(sender);
+            lane_tasks.push(tokio::spawn(run_lane(
+                shared.clone(),
+                receiver,
+                shutdown.clone(),
+                stored.clone(),
+            )));
+        }
+        let mut backoff = shared.backoff();
         let mut commit_pending = false;
         loop {
-            let records = self
-                .collect_batch(&mut shutdown, commit_pending, &mut backoff)
-                .await;
-            if !records.is_empty() {
-                match self.process(Batch::parse(records), &mut shutdown).await {
-                    BatchEnd::Done => commit_pending = true,
-                    BatchEnd::Abandoned => break,
+            let received = tokio::select! {
+                received = shared.consumer.recv() => Some(received.map(|message| message.detach())),
+                () = stored.notified() => None,
+                _ = shutdown.wait_for(|stop| *stop) => break,
+                () = tokio::time::sleep(IDLE_TICK), if commit_pending => None,
+            };
+            match received {
+                None => commit_pending = true,
+                Some(Ok(record)) => {
+                    backoff.reset();
+                    // Partitions are never negative; the modulo keeps the index in range.
+                    let lane = usize::try_from(record.partition()).unwrap_or(0) % lane_count;
+                    if lanes[lane].send(record).await.is_err() {
+                        break; // the lane gave up for shutdown
+                    }
+                }
+                Some(Err(error)) => {
+                    // Fetch errors are reported and retried by the client itself; pause a
+                    // little so a persistent one does not spin.
+                    tracing::warn!(%error, "consume error");
+                    metrics::retry("fetch");
+                    shared.health.note_error(format!("consume: {error}"));
+                    sleep_unless_shutdown(backoff.next_delay(), &mut shutdown).await;
                 }
             }
             if commit_pending {
-                commit_pending = !self.commit();
+                commit_pending = !shared.commit();
             }
             if stopping(&shutdown) {
                 break;
             }
         }
-        if commit_pending {
-            self.commit();
+        // Closing the lanes' inboxes lets each finish what it holds (or abandon it if a
+        // failure is being retried), then the last stored offsets are committed.
+        drop(lanes);
+        for task in lane_tasks {
+            if let Err(error) = task.await {
+                tracing::error!(%error, "consumer lane failed");
+            }
         }
-        self.close().await;
+        shared.commit();
+        close(shared).await;
         Ok(())
     }
+}
 
+/// One lane: collects batches of the records the dispatcher hands it, applies them and stores
+/// their offsets, until its inbox is closed or a retry is cut short by shutdown.
+async fn run_lane<S: WalletStore>(
+    shared: Arc<Shared<S>>,
+    mut inbox: mpsc::Receiver<OwnedMessage>,
+    mut shutdown: watch::Receiver<bool>,
+    stored: Arc<Notify>,
+) {
+    let mut rebalances_seen = shared.context.rebalances.load(Ordering::SeqCst);
+    while let Some(mut records) = shared.collect_batch(&mut inbox).await {
+        let rebalances = shared.context.rebalances.load(Ordering::SeqCst);
+        if rebalances != rebalances_seen {
+            rebalances_seen = rebalances;
+            shared.drop_lost_partitions(&mut records);
+        }
+        if records.is_empty() {
+            continue;
+        }
+        match shared.process(Batch::parse(records), &mut shutdown).await {
+            BatchEnd::Done => stored.notify_one(),
+            BatchEnd::Abandoned => break,
+        }
+    }
+}
+
+impl<S: WalletStore> Shared<S> {
     fn backoff(&self) -> Backoff {
         Backoff::new(
             self.settings.retry_backoff_ms_min,
@@ -159,51 +240,21 @@ impl<S: WalletStore> OrderEventConsumer<S> {
     }
 
     /// Waits for the first record, then takes more until `batch_size_max` records or
-    /// `batch_wait_ms_max` have passed, whichever comes first. Returns early (possibly empty)
-    /// on shutdown, and empty after an idle tick when a commit is waiting to be retried.
+    /// `batch_wait_ms_max` have passed, whichever comes first; `None` once the inbox is
+    /// closed and empty.
     async fn collect_batch(
         &self,
-        shutdown: &mut watch::Receiver<bool>,
-        commit_pending: bool,
-        backoff: &mut Backoff,
-    ) -> Vec<OwnedMessage> {
-        let rebalances_before = self.context.rebalances.load(Ordering::SeqCst);
-        let mut records = Vec::new();
-        let first = tokio::select! {
-            received = self.consumer.recv() => received.map(|message| message.detach()),
-            _ = shutdown.wait_for(|stop| *stop) => return records,
-            () = tokio::time::sleep(IDLE_TICK), if commit_pending => return records,
-        };
-        match first {
-            Ok(record) => {
-                backoff.reset();
-                records.push(record);
-            }
-            Err(error) => {
-                // Fetch errors are reported and retried by the client itself; pause a little so
-                // a persistent one does not spin.
-                tracing::warn!(%error, "consume error");
-                metrics::retry("fetch");
-                self.health.note_error(format!("consume: {error}"));
-                sleep_unless_shutdown(backoff.next_delay(), shutdown).await;
-                return records;
-            }
-        }
+        inbox: &mut mpsc::Receiver<OwnedMessage>,
+    ) -> Option<Vec<OwnedMessage>> {
+        let mut records = vec![inbox.recv().await?];
         let deadline = tokio::time::Instant::now() + self.settings.batch_wait();
         while records.len() < self.settings.batch_size_max {
-            match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
-                Ok(Ok(message)) => records.push(message.detach()),
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "consume error");
-                    break;
-                }
-                Err(_elapsed) => break,
+            match tokio::time::timeout_at(deadline, inbox.recv()).await {
+                Ok(Some(record)) => records.push(record),
+                Ok(None) | Err(_) => break,
             }
         }
-        if self.context.rebalances.load(Ordering::SeqCst) != rebalances_before {
-            self.drop_lost_partitions(&mut records);
-        }
-        records
+        Some(records)
     }
 
     /// Drops records of partitions this member no longer owns (a rebalance happened while the
@@ -341,28 +392,23 @@ impl<S: WalletStore> OrderEventConsumer<S> {
             }
         }
     }
+}
 
-    /// Leaves the group and closes the client off the async threads (closing waits for the
-    /// broker to acknowledge the leave).
-    async fn close(self) {
-        self.consumer.unsubscribe();
-        let OrderEventConsumer {
-            consumer,
-            dead_letters,
-            health,
-            ..
-        } = self;
-        let closed = tokio::task::spawn_blocking(move || {
-            dead_letters.flush(Duration::from_secs(5));
-            drop(consumer);
-        })
-        .await;
-        if let Err(error) = closed {
-            tracing::warn!(%error, "consumer close failed");
-        }
-        health.set_running(false);
-        tracing::info!("order-event consumer stopped");
+/// Leaves the group and closes the client off the async threads (closing waits for the broker
+/// to acknowledge the leave).
+async fn close<S: WalletStore>(shared: Arc<Shared<S>>) {
+    shared.consumer.unsubscribe();
+    let health = shared.health.clone();
+    let closed = tokio::task::spawn_blocking(move || {
+        shared.dead_letters.flush(Duration::from_secs(5));
+        drop(shared);
+    })
+    .await;
+    if let Err(error) = closed {
+        tracing::warn!(%error, "consumer close failed");
     }
+    health.set_running(false);
+    tracing::info!("order-event consumer stopped");
 }
 
 /// Creates an [`OrderEventConsumer`] and runs it until `shutdown`.
