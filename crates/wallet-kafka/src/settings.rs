@@ -255,7 +255,10 @@ impl KafkaSettings {
             .set("auto.offset.reset", "latest")
             // Apache Kafka answers a fetch as soon as data arrives; this bounds the wait on
             // brokers that hold it (the embedded one) without polling as often as the consumer.
-            .set("fetch.wait.max.ms", "100");
+            .set("fetch.wait.max.ms", "100")
+            // Only the keys matter and the events are small: a megabyte of prefetch (instead of
+            // librdkafka's 64 MB) keeps up with any relay.
+            .set("queued.max.messages.kbytes", "1024");
         self.apply_extra(&mut config);
         Ok(config)
     }

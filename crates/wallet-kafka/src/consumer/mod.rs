@@ -47,6 +47,16 @@ use context::{WalletContext, is_no_offset};
 /// How often an idle consumer retries a failed commit.
 const IDLE_TICK: Duration = Duration::from_millis(500);
 
+/// Fewest records a lane's inbox holds.
+const LANE_INBOX_RECORDS_MIN: usize = 8_000;
+
+/// Records a lane's inbox holds. A fetch brings long runs of one partition (one producer batch
+/// each, thousands of records); while the dispatcher waits for room in one lane's inbox, the
+/// other lanes get nothing, so each inbox holds such a run and several batches, not just one.
+fn lane_inbox_records(settings: &KafkaSettings) -> usize {
+    (settings.batch_size_max * 4).max(LANE_INBOX_RECORDS_MIN)
+}
+
 /// Consumes order events and applies them through a [`WalletService`].
 pub struct OrderEventConsumer<S> {
     shared: Arc<Shared<S>>,
@@ -148,7 +158,7 @@ impl<S: WalletStore> OrderEventConsumer<S> {
         let mut lanes = Vec::with_capacity(lane_count);
         let mut lane_tasks = Vec::with_capacity(lane_count);
         for _ in 0..lane_count {
-            let (sender, receiver) = mpsc::channel(shared.settings.batch_size_max);
+            let (sender, receiver) = mpsc::channel(lane_inbox_records(&shared.settings));
             lanes.push(sender);
             lane_tasks.push(tokio::spawn(run_lane(
                 shared.clone(),
@@ -192,8 +202,8 @@ impl<S: WalletStore> OrderEventConsumer<S> {
                 break;
             }
         }
-        // Closing the lanes' inboxes lets each finish what it holds (or abandon it if a
-        // failure is being retried), then the last stored offsets are committed.
+        // Each lane finishes the batch it holds (or abandons it if a failure is being retried)
+        // and stops; then the last stored offsets are committed.
         drop(lanes);
         for task in lane_tasks {
             if let Err(error) = task.await {
@@ -215,7 +225,12 @@ async fn run_lane<S: WalletStore>(
     stored: Arc<Notify>,
 ) {
     let mut rebalances_seen = shared.context.rebalances.load(Ordering::SeqCst);
-    while let Some(mut records) = shared.collect_batch(&mut inbox).await {
+    // On shutdown only the batch in flight is finished: what waits in the inbox is not
+    // committed, and the next owner of its partitions consumes it again.
+    while !stopping(&shutdown) {
+        let Some(mut records) = shared.collect_batch(&mut inbox).await else {
+            break;
+        };
         let rebalances = shared.context.rebalances.load(Ordering::SeqCst);
         if rebalances != rebalances_seen {
             rebalances_seen = rebalances;
