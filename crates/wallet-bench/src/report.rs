@@ -232,6 +232,26 @@ impl Report {
                 "p99 ≤ 10 ms",
                 yes_no(report.p99 <= SUMMARY_P99_MAX),
             );
+            if let Some((hits, misses)) = summary.cache_counts {
+                row(
+                    "4. read cache hits / misses (warm-up included)".to_owned(),
+                    format!("{} / {}", thousands(hits as f64), thousands(misses as f64)),
+                    "—",
+                    "",
+                );
+            }
+            let uncached = &summary.uncached;
+            row(
+                "4. the same with the read cache off (`read_cache.accounts_max = 0`)".to_owned(),
+                format!(
+                    "{} req/s, p50 {} / p99 {}",
+                    thousands(uncached.requests_per_second),
+                    millis(uncached.p50),
+                    millis(uncached.p99)
+                ),
+                "—",
+                "",
+            );
         }
         let rss = [
             ("5. peak RSS during 1", self.ingest_rss_kib),

@@ -1,7 +1,9 @@
 //! Measurement 4: `GET /summary` over HTTP at many concurrent connections, for accounts with
 //! several positions each, priced from Redis, driven by `wrk` with a Lua script that rotates
 //! over the users. The service runs HTTP only (`kafka.brokers = "none"`), so nothing else
-//! competes with the requests but the load generator itself.
+//! competes with the requests but the load generator itself. It runs twice: as configured by
+//! default (the read cache on) and with the read cache off, every read from MariaDB, the
+//! design before the cache.
 
 use std::process::Command;
 use std::time::Duration;
@@ -27,17 +29,29 @@ pub struct SummaryLoad {
     pub connections: u32,
     /// Load generator threads.
     pub threads: u32,
-    /// Seconds measured (after a warm-up of a tenth of it, at least 2 s).
+    /// Seconds measured (after a warm-up of a tenth of it, at least 2 s and 1 s per 1,000
+    /// accounts).
     pub seconds: u64,
 }
 
 /// What the summary run measured.
 #[derive(Debug, Clone)]
 pub struct SummaryResult {
-    /// wrk's report of the measured run.
+    /// wrk's report of the measured run, default settings.
     pub report: WrkReport,
-    /// Peak RSS of the service at the end, in KiB.
+    /// Peak RSS of that service at the end, in KiB.
     pub peak_rss_kib: Option<u64>,
+    /// The service's read-cache (hits, misses) over warm-up and run, from `/metrics`.
+    pub cache_counts: Option<(u64, u64)>,
+    /// wrk's report with the read cache off.
+    pub uncached: WrkReport,
+}
+
+/// One service's run.
+struct Run {
+    report: WrkReport,
+    peak_rss_kib: Option<u64>,
+    cache_counts: Option<(u64, u64)>,
 }
 
 /// Runs the summary load against a service of its own.
@@ -59,9 +73,22 @@ pub async fn run(load: SummaryLoad) -> Result<SummaryResult, String> {
     // A key prefix of this run alone, deleted at the end.
     let prefix = format!("bench:{}:price:", uuid::Uuid::new_v4().simple());
     let prices = Prices::write(&prefix).await?;
-    let result = measure(&database, &prefix, &users, load).await;
+    let cached = measure(&database, &prefix, &users, load, &[]).await;
+    let uncached = match &cached {
+        Ok(_) => {
+            let off = [("WALLET__READ_CACHE__ACCOUNTS_MAX", "0".to_owned())];
+            measure(&database, &prefix, &users, load, &off).await
+        }
+        Err(error) => Err(error.clone()),
+    };
     prices.delete().await?;
-    result
+    let (cached, uncached) = (cached?, uncached?);
+    Ok(SummaryResult {
+        report: cached.report,
+        peak_rss_kib: cached.peak_rss_kib,
+        cache_counts: cached.cache_counts,
+        uncached: uncached.report,
+    })
 }
 
 async fn measure(
@@ -69,16 +96,16 @@ async fn measure(
     prefix: &str,
     users: &[String],
     load: SummaryLoad,
-) -> Result<SummaryResult, String> {
-    let mut service = Service::start(
-        "summary",
-        &[
-            ("WALLET__DATABASE__URL", database.url()),
-            ("WALLET__KAFKA__BROKERS", "none".to_owned()),
-            ("WALLET__PRICES__REDIS_URL", REDIS_URL.to_owned()),
-            ("WALLET__PRICES__KEY_PATTERN", format!("{prefix}{{ticker}}")),
-        ],
-    )?;
+    settings: &[(&str, String)],
+) -> Result<Run, String> {
+    let mut environment = vec![
+        ("WALLET__DATABASE__URL", database.url()),
+        ("WALLET__KAFKA__BROKERS", "none".to_owned()),
+        ("WALLET__PRICES__REDIS_URL", REDIS_URL.to_owned()),
+        ("WALLET__PRICES__KEY_PATTERN", format!("{prefix}{{ticker}}")),
+    ];
+    environment.extend(settings.iter().cloned());
+    let mut service = Service::start("summary", &environment)?;
     service.wait_live(Duration::from_secs(60)).await?;
     check_one_summary(&service, &users[0]).await?;
 
@@ -99,16 +126,39 @@ async fn measure(
         users.len()
     );
     std::fs::write(&script, lua).map_err(|error| format!("write the wrk script: {error}"))?;
-    let warm_up = (load.seconds / 10).max(2);
+    // Long enough for the cache to have loaded every account once (a miss costs ~0.5 ms of
+    // CPU), so that the measured run shows the steady state; the misses are reported.
+    let warm_up = (load.seconds / 10)
+        .max(2)
+        .max(u64::try_from(users.len() / 1_000).unwrap_or(u64::MAX));
     let url = service.base_url();
     let _ = wrk(&script, &url, load, warm_up, false)?;
     let output = wrk(&script, &url, load, load.seconds, true);
     let _ = std::fs::remove_file(&script);
     let report = parse_wrk(&output?)?;
-    Ok(SummaryResult {
+    Ok(Run {
         report,
         peak_rss_kib: service.peak_rss_kib(),
+        cache_counts: cache_counts(&service).await,
     })
+}
+
+/// `wallet_read_cache_total` by outcome from the service's `/metrics`; `None` when the cache
+/// counted nothing (it is off).
+async fn cache_counts(service: &Service) -> Option<(u64, u64)> {
+    let url = format!("{}/metrics", service.base_url());
+    let text = reqwest::get(&url).await.ok()?.text().await.ok()?;
+    let count = |outcome: &str| {
+        text.lines()
+            .filter(|line| {
+                line.starts_with("wallet_read_cache_total")
+                    && line.contains(&format!("outcome=\"{outcome}\""))
+            })
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum::<u64>()
+    };
+    let (hits, misses) = (count("hit"), count("miss"));
+    (hits + misses > 0).then_some((hits, misses))
 }
 
 /// One summary answers 200 with every position priced from Redis, so the load measures the
