@@ -30,6 +30,9 @@ use wallet_domain::{
 
 const SHARDS: usize = 64;
 
+/// Counter of account reads by outcome (`hit`, `miss`).
+pub const READ_CACHE_TOTAL: &str = "wallet_read_cache_total";
+
 /// An account (absent when the user has none) and its positions, as one read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holdings {
@@ -67,6 +70,8 @@ pub struct ReadCache {
     ttl: Duration,
     entries_per_shard_max: usize,
     accepting: AtomicBool,
+    hits: metrics::Counter,
+    misses: metrics::Counter,
 }
 
 impl ReadCache {
@@ -79,6 +84,9 @@ impl ReadCache {
             ttl,
             entries_per_shard_max: capacity.div_ceil(SHARDS).max(1),
             accepting: AtomicBool::new(true),
+            // Registered once: a `counter!` per read would look its labels up every time.
+            hits: metrics::counter!(READ_CACHE_TOTAL, "outcome" => "hit"),
+            misses: metrics::counter!(READ_CACHE_TOTAL, "outcome" => "miss"),
         }
     }
 
@@ -235,12 +243,12 @@ impl<S: WalletReader> CachingStore<S> {
     ) -> Result<Arc<Holdings>, StoreError> {
         let ticket = match cache.get(user) {
             Ok(holdings) => {
-                metrics::counter!("wallet_read_cache_total", "outcome" => "hit").increment(1);
+                cache.hits.increment(1);
                 return Ok(holdings);
             }
             Err(ticket) => ticket,
         };
-        metrics::counter!("wallet_read_cache_total", "outcome" => "miss").increment(1);
+        cache.misses.increment(1);
         let holdings = Arc::new(self.load_holdings(user).await?);
         cache.insert(user.clone(), holdings.clone(), ticket);
         Ok(holdings)

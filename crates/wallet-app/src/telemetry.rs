@@ -71,6 +71,11 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
+/// The route pattern a request matched (`/api/v1/wallet/{userId}/summary`), kept in its
+/// extensions by the root span.
+#[derive(Debug, Clone)]
+struct RoutePattern(String);
+
 /// The request id of a request, kept in its extensions.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -104,7 +109,26 @@ impl RootSpanBuilder for WalletRootSpan {
             })
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         request.extensions_mut().insert(RequestId(id.clone()));
-        tracing_actix_web::root_span!(request, x_request_id = %id)
+        // The route pattern is found once per request, here, and kept for the metrics: each
+        // look-up walks the route table's regexes again (tracing-actix-web's `root_span!`
+        // does one of its own, so the span is built by hand).
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        let span = tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.target = %request.uri().path(),
+            otel.kind = "server",
+            request_id = %id,
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        );
+        request.extensions_mut().insert(RoutePattern(route));
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
@@ -123,9 +147,15 @@ pub async fn request_metrics(
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     // The route pattern, never the raw path: user ids in labels would be unbounded.
-    let route = request
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let known = request.extensions().get::<RoutePattern>().cloned();
+    let route = known.map_or_else(
+        || {
+            request
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned())
+        },
+        |RoutePattern(route)| route,
+    );
     let request_id = request.extensions().get::<RequestId>().cloned();
     let mut response = next.call(request).await?;
     let status = response.status().as_u16().to_string();
