@@ -96,7 +96,7 @@ const MAX_POLL_INTERVAL_MS: u64 = 30_000;
 const FETCH_WAIT_MS_MAX: u64 = 10;
 
 /// See the comment in [`KafkaSettings::consumer_config`].
-const CONSUMER_PREFETCH_KBYTES: u32 = 16 * 1024;
+const CONSUMER_PREFETCH_KBYTES: u32 = 8 * 1024;
 
 impl KafkaSettings {
     /// Checks the settings; the error names the first wrong one.

@@ -48,7 +48,7 @@ use context::{WalletContext, is_no_offset};
 const IDLE_TICK: Duration = Duration::from_millis(500);
 
 /// Fewest records a lane's inbox holds.
-const LANE_INBOX_RECORDS_MIN: usize = 8_000;
+const LANE_INBOX_RECORDS_MIN: usize = 4_000;
 
 /// Records a lane's inbox holds. A fetch brings long runs of one partition (one producer batch
 /// each, thousands of records); while the dispatcher waits for room in one lane's inbox, the
