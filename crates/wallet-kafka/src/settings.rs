@@ -223,9 +223,9 @@ impl KafkaSettings {
             // default put half a second between an event's arrival and its commit whenever the
             // consumer had caught up (`make bench`: p50 530 → 106 ms).
             .set("fetch.wait.max.ms", FETCH_WAIT_MS_MAX.to_string())
-            // Records fetched ahead of the lanes, per partition set: librdkafka's 64 MB default
-            // made most of the service's memory while it caught up (`make bench`: peak RSS
-            // 179 MB); 16 MB is still seconds of work at full speed.
+            // Records fetched ahead of the lanes: librdkafka's 64 MB default made most of the
+            // service's memory while it caught up (`make bench`: peak RSS 179 MB); 8 MB is
+            // still about four seconds of work at full speed.
             .set(
                 "queued.max.messages.kbytes",
                 CONSUMER_PREFETCH_KBYTES.to_string(),
