@@ -2,28 +2,29 @@
 //!
 //! Every change of an account writes a wallet event in the same transaction, and the outbox
 //! relay publishes it keyed by user id (SPEC §4 `wallet-events-v1`). An instance that caches
-//! reads subscribes to that topic under a group of its own, so it sees every event, and drops
-//! each event's user from its cache: another instance's write reaches its reads within the
+//! reads takes every partition of that topic itself, so it sees every event, and drops each
+//! event's user from its cache: another instance's write reaches its reads within the
 //! relay's poll interval plus one fetch, instead of the cache's time-to-live.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::watch;
 
 use crate::backoff::{Backoff, stopping};
 use crate::error::KafkaError;
 use crate::metrics;
+use crate::runtime::run_blocking;
 use crate::settings::KafkaSettings;
 
-/// How often the listener checks whether its group has given it the topic's partitions.
-const ASSIGNMENT_CHECK: Duration = Duration::from_millis(100);
+/// Budget of one metadata or watermark call.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the change listener reports to.
 pub trait ChangeSink: Send + Sync {
-    /// `true` once the listener holds the topic's partitions, so that every later event will
-    /// be seen; `false` when it stops (events may be missed from then on).
+    /// `true` once the listener reads every partition from a known offset, so that every event
+    /// published from then on will be seen; `false` when it stops (events may be missed).
     fn listening(&self, listening: bool);
 
     /// A wallet event of `user` was published.
@@ -33,12 +34,13 @@ pub trait ChangeSink: Send + Sync {
 /// Tells `sink` the key (the user id) of every wallet event published from now on, until
 /// `shutdown` turns true (or its sender is dropped).
 ///
-/// The events are only read: the listener's group is unique to this process, starts at the
-/// end of the topic and never commits an offset.
+/// The events are only read: the listener takes every partition of the topic itself, starting
+/// at its current end (so it knows exactly from where it reads before it reports listening),
+/// joins no group and commits nothing.
 ///
 /// # Errors
-/// [`KafkaError::Config`] or [`KafkaError::Client`] when the consumer cannot be created or
-/// subscribed; read failures after that are retried with backoff.
+/// [`KafkaError::Config`] or [`KafkaError::Client`] when the consumer cannot be created or its
+/// partitions cannot be assigned; read failures after that are retried with backoff.
 pub async fn run_change_listener(
     settings: &KafkaSettings,
     sink: &dyn ChangeSink,
@@ -55,25 +57,26 @@ pub async fn run_change_listener(
         .listener_config(&group)?
         .create()
         .map_err(|error| KafkaError::client("create change listener", &error))?;
-    consumer
-        .subscribe(&[settings.wallet_events_topic.as_str()])
-        .map_err(|error| KafkaError::client("subscribe change listener", &error))?;
+    let topic = settings.wallet_events_topic.as_str();
     let mut backoff = Backoff::new(settings.retry_backoff_ms_min, settings.retry_backoff_ms_max);
-    tracing::info!(topic = %settings.wallet_events_topic, "change listener started");
-    let mut listening = false;
+    loop {
+        match run_blocking(|| assign_at_end(&consumer, topic)) {
+            Ok(()) => break,
+            Err(error) => {
+                tracing::warn!(%error, "change listener cannot take its partitions; retrying");
+                metrics::retry("change_listener");
+                if !backoff.wait(&mut shutdown).await {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    sink.listening(true);
+    tracing::info!(topic, "change listener started");
     while !stopping(&shutdown) {
         let received = tokio::select! {
-            received = consumer.recv() => Some(received),
+            received = consumer.recv() => received,
             _ = shutdown.wait_for(|stop| *stop) => break,
-            () = tokio::time::sleep(ASSIGNMENT_CHECK), if !listening => None,
-        };
-        let Some(received) = received else {
-            // The list is dropped at once: see KAFKA.md's pitfall about assignment().
-            listening = consumer
-                .assignment()
-                .is_ok_and(|assigned| assigned.count() > 0);
-            sink.listening(listening);
-            continue;
         };
         match received {
             Ok(message) => {
@@ -92,6 +95,35 @@ pub async fn run_change_listener(
     sink.listening(false);
     tracing::info!("change listener stopped");
     Ok(())
+}
+
+/// Assigns every partition of `topic` at its high watermark, read now.
+fn assign_at_end(consumer: &StreamConsumer, topic: &str) -> Result<(), KafkaError> {
+    let metadata = consumer
+        .fetch_metadata(Some(topic), CALL_TIMEOUT)
+        .map_err(|error| KafkaError::client("change listener metadata", &error))?;
+    let mut assignment = TopicPartitionList::new();
+    for partition in metadata
+        .topics()
+        .iter()
+        .flat_map(|topic| topic.partitions())
+    {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, partition.id(), CALL_TIMEOUT)
+            .map_err(|error| KafkaError::client("change listener watermarks", &error))?;
+        assignment
+            .add_partition_offset(topic, partition.id(), Offset::Offset(high))
+            .map_err(|error| KafkaError::client("change listener assignment", &error))?;
+    }
+    if assignment.count() == 0 {
+        return Err(KafkaError::Client {
+            operation: "change listener metadata",
+            detail: format!("topic {topic} has no partitions yet"),
+        });
+    }
+    consumer
+        .assign(&assignment)
+        .map_err(|error| KafkaError::client("change listener assignment", &error))
 }
 
 /// Distinguishes this process's group from every other instance's, restarts included.
