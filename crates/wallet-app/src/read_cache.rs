@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use wallet_domain::ports::{
-    AuditFinding, BalanceAt, ChangeSet, LoadRequest, Outbox, OutboxRecord, Snapshot, StoreError,
-    WalletReader, WalletStore,
+    AuditFinding, BalanceAt, ChangeSet, LoadRequest, Snapshot, StoreError, WalletReader,
+    WalletStore,
 };
 use wallet_domain::{
     Account, Hold, LastTrade, OrderId, Position, StoredLedgerEntry, Ticker, UserId,
@@ -342,16 +342,6 @@ impl<S: WalletReader> WalletReader for CachingStore<S> {
         limit: u32,
     ) -> Result<Vec<(OrderId, UserId)>, StoreError> {
         self.inner.expired_holds(created_before, limit).await
-    }
-}
-
-impl<S: Outbox> Outbox for CachingStore<S> {
-    async fn pending(&self, limit: u32) -> Result<Vec<OutboxRecord>, StoreError> {
-        self.inner.pending(limit).await
-    }
-
-    async fn mark_sent(&self, ids: Vec<i64>) -> Result<(), StoreError> {
-        self.inner.mark_sent(ids).await
     }
 }
 
