@@ -6,7 +6,7 @@
 //! event's user from its cache: another instance's write reaches its reads within the
 //! relay's poll interval plus one fetch, instead of the cache's time-to-live.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use crate::backoff::{Backoff, stopping};
 use crate::error::KafkaError;
 use crate::metrics;
-use crate::runtime::run_blocking;
+use crate::runtime::{run_blocking, watermarks};
 use crate::settings::KafkaSettings;
 
 /// Budget of one metadata or watermark call.
@@ -48,13 +48,8 @@ pub async fn run_change_listener(
 ) -> Result<(), KafkaError> {
     sink.listening(false);
     settings.validate()?;
-    let group = format!(
-        "{}.read-cache.{}",
-        settings.group_id,
-        process_unique_suffix()
-    );
     let consumer: StreamConsumer = settings
-        .listener_config(&group)?
+        .listener_config()?
         .create()
         .map_err(|error| KafkaError::client("create change listener", &error))?;
     let topic = settings.wallet_events_topic.as_str();
@@ -99,20 +94,10 @@ pub async fn run_change_listener(
 
 /// Assigns every partition of `topic` at its high watermark, read now.
 fn assign_at_end(consumer: &StreamConsumer, topic: &str) -> Result<(), KafkaError> {
-    let metadata = consumer
-        .fetch_metadata(Some(topic), CALL_TIMEOUT)
-        .map_err(|error| KafkaError::client("change listener metadata", &error))?;
     let mut assignment = TopicPartitionList::new();
-    for partition in metadata
-        .topics()
-        .iter()
-        .flat_map(|topic| topic.partitions())
-    {
-        let (_, high) = consumer
-            .fetch_watermarks(topic, partition.id(), CALL_TIMEOUT)
-            .map_err(|error| KafkaError::client("change listener watermarks", &error))?;
+    for (partition, _, high) in watermarks(consumer, topic, CALL_TIMEOUT)? {
         assignment
-            .add_partition_offset(topic, partition.id(), Offset::Offset(high))
+            .add_partition_offset(topic, partition, Offset::Offset(high))
             .map_err(|error| KafkaError::client("change listener assignment", &error))?;
     }
     if assignment.count() == 0 {
@@ -124,12 +109,4 @@ fn assign_at_end(consumer: &StreamConsumer, topic: &str) -> Result<(), KafkaErro
     consumer
         .assign(&assignment)
         .map_err(|error| KafkaError::client("change listener assignment", &error))
-}
-
-/// Distinguishes this process's group from every other instance's, restarts included.
-fn process_unique_suffix() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos());
-    format!("{}-{nanos:x}", std::process::id())
 }

@@ -11,7 +11,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::error::KafkaError;
 use crate::publisher::{OutRecord, Publisher};
-use crate::runtime::run_blocking;
+use crate::runtime::{run_blocking, watermarks};
 use crate::settings::KafkaSettings;
 
 /// Header on a replayed record: `<dead-letter partition>:<offset>` it was copied from.
@@ -119,22 +119,12 @@ fn plan(
     from: i64,
     to: i64,
 ) -> Result<HashMap<i32, (i64, i64)>, KafkaError> {
-    let metadata = reader
-        .fetch_metadata(Some(topic), CALL_TIMEOUT)
-        .map_err(|error| KafkaError::client("dead-letter metadata", &error))?;
     let mut ends = HashMap::new();
-    for partition in metadata
-        .topics()
-        .iter()
-        .flat_map(|topic| topic.partitions())
-    {
-        let (low, high) = reader
-            .fetch_watermarks(topic, partition.id(), CALL_TIMEOUT)
-            .map_err(|error| KafkaError::client("dead-letter watermarks", &error))?;
+    for (partition, low, high) in watermarks(reader, topic, CALL_TIMEOUT)? {
         let start = low.max(from);
         let end = high.min(to.saturating_add(1));
         if start < end {
-            ends.insert(partition.id(), (start, end));
+            ends.insert(partition, (start, end));
         }
     }
     Ok(ends)

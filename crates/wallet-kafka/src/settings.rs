@@ -254,15 +254,15 @@ impl KafkaSettings {
         Ok(config)
     }
 
-    /// The change listener ([`crate::run_change_listener`]): a group of its own that starts at
-    /// the end of the topic and never commits, since only what happens from now on matters.
-    pub(crate) fn listener_config(&self, group_id: &str) -> Result<ClientConfig, KafkaError> {
+    /// The change listener ([`crate::run_change_listener`]): it assigns itself partitions at
+    /// offsets it chose, so it never joins its group (named only because librdkafka wants one
+    /// for a consumer) and never commits.
+    pub(crate) fn listener_config(&self) -> Result<ClientConfig, KafkaError> {
         let mut config = self.base_config("wallet-change-listener")?;
         config
-            .set("group.id", group_id)
+            .set("group.id", format!("{}.read-cache", self.group_id))
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "latest")
             // Apache Kafka answers a fetch as soon as data arrives; this bounds the wait on
             // brokers that hold it (the embedded one) without polling as often as the consumer.
             .set("fetch.wait.max.ms", "100")
