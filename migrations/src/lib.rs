@@ -18,6 +18,7 @@ mod m20260501_000002_create_holds;
 mod m20260501_000003_create_ledger_entries;
 mod m20260501_000004_create_outbox;
 mod m20260501_000005_create_idempotency_keys_and_last_trades;
+mod m20261202_000006_widen_user_ids;
 
 /// Every migration of the schema, in order.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260501_000003_create_ledger_entries::Migration),
             Box::new(m20260501_000004_create_outbox::Migration),
             Box::new(m20260501_000005_create_idempotency_keys_and_last_trades::Migration),
+            Box::new(m20261202_000006_widen_user_ids::Migration),
         ]
     }
 }
@@ -47,7 +49,8 @@ pub(crate) struct Dialect {
     /// A UTC instant: `DATETIME(6)` on MySQL, fixed-width RFC 3339 text on SQLite (so text
     /// order is time order).
     pub time: &'static str,
-    /// A user id (1–64 ASCII characters).
+    /// A user id (1–100 ASCII characters; the first migrations created 64, see
+    /// `m20261202_000006_widen_user_ids`).
     pub user_id: &'static str,
     /// A ticker (1–12 characters).
     pub ticker: &'static str,
@@ -78,7 +81,7 @@ impl Dialect {
             DbBackend::MySql => Ok(Dialect {
                 money: "DECIMAL(28,10)",
                 time: "DATETIME(6)",
-                user_id: "VARCHAR(64)",
+                user_id: "VARCHAR(100)",
                 ticker: "VARCHAR(12)",
                 name: "VARCHAR(32)",
                 idempotency_key: "VARCHAR(255)",

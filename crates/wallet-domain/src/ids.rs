@@ -5,16 +5,20 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Longest user id accepted.
-pub const USER_ID_LENGTH_MAX: usize = 64;
+/// Longest user id accepted: the width of the Java wallet's `user_id` column, so every account
+/// it held can move here.
+pub const USER_ID_LENGTH_MAX: usize = 100;
+/// The characters a user id may hold besides ASCII letters and digits. None of them is `/`,
+/// which step keys use to end a user id (see `engine::steps`).
+pub const USER_ID_PUNCTUATION: &[u8] = b"._:@+-";
 /// Longest ticker accepted.
 pub const TICKER_LENGTH_MAX: usize = 12;
 
 /// An identifier that broke its format rule.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum IdError {
-    /// Not 1–64 characters of `[A-Za-z0-9._:@-]`.
-    #[error("user id `{0}` must be 1 to 64 characters of A-Z a-z 0-9 . _ : @ -")]
+    /// Not 1–100 characters of `[A-Za-z0-9._:@+-]`.
+    #[error("user id `{0}` must be 1 to 100 characters of A-Z a-z 0-9 . _ : @ + -")]
     UserId(String),
     /// Not 1–12 characters of `[A-Z0-9]` after upper-casing.
     #[error("ticker `{0}` must be 1 to 12 characters of A-Z 0-9")]
@@ -34,7 +38,7 @@ fn shortened(text: &str) -> String {
 pub struct UserId(String);
 
 impl UserId {
-    /// Parses a user id: 1–64 characters of `[A-Za-z0-9._:@-]`.
+    /// Parses a user id: 1–100 characters of `[A-Za-z0-9._:@+-]`.
     ///
     /// # Errors
     /// [`IdError::UserId`].
@@ -42,7 +46,7 @@ impl UserId {
         let valid = (1..=USER_ID_LENGTH_MAX).contains(&text.len())
             && text
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._:@-".contains(&b));
+                .all(|b| b.is_ascii_alphanumeric() || USER_ID_PUNCTUATION.contains(&b));
         if valid {
             Ok(UserId(text.to_owned()))
         } else {
@@ -148,9 +152,10 @@ mod tests {
     #[test]
     fn user_ids_follow_the_pattern() {
         assert!(UserId::parse("investor-42").is_ok());
-        assert!(UserId::parse("a.b_c:d@e-f").is_ok());
-        assert!(UserId::parse(&"x".repeat(64)).is_ok());
-        assert!(UserId::parse(&"x".repeat(65)).is_err());
+        assert!(UserId::parse("a.b_c:d@e-f+g").is_ok());
+        assert!(UserId::parse("e82b8e13-1df9-41ba-a961-a28a4fe4e38b").is_ok());
+        assert!(UserId::parse(&"x".repeat(100)).is_ok());
+        assert!(UserId::parse(&"x".repeat(101)).is_err());
         assert!(UserId::parse("").is_err());
         assert!(UserId::parse("with space").is_err());
         assert!(UserId::parse("ümlaut").is_err());
