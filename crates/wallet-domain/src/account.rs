@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::amount::{Currency, Money, Price, Quantity};
+use crate::amount::{AMOUNT_LIMIT, AmountError, Currency, Money, Price, Quantity};
 use crate::ids::{Ticker, UserId};
 
 /// An investor's cash. Created by the first deposit.
@@ -111,6 +111,21 @@ impl Position {
     #[must_use]
     pub fn available_quantity(&self) -> Quantity {
         Quantity::from_stored(self.quantity.value() - self.blocked_quantity.value())
+    }
+
+    /// Adds the P&L of a sale to `realized_pnl`.
+    ///
+    /// # Errors
+    /// [`AmountError::TooLarge`] when the total would leave ±10^15, the range of every amount.
+    pub fn book_realized_pnl(&mut self, pnl: Decimal) -> Result<(), AmountError> {
+        self.realized_pnl = self
+            .realized_pnl
+            .checked_add(pnl)
+            .filter(|total| total.abs() < AMOUNT_LIMIT)
+            .ok_or(AmountError::TooLarge {
+                field: "realized P&L",
+            })?;
+        Ok(())
     }
 
     /// Panics when the position breaks an invariant (see [`Account::assert_invariants`]).

@@ -92,12 +92,11 @@ pub fn parse_decimal(field: &'static str, text: &str) -> Result<Decimal, AmountE
     let too_large = || AmountError::TooLarge { field };
     let mut value = Decimal::from_str_exact(mantissa).map_err(|_| too_large())?;
     if exponent > 0 {
-        let factor = Decimal::from_i128_with_scale(
-            10_i128
-                .checked_pow(exponent.unsigned_abs())
-                .ok_or_else(too_large)?,
-            0,
-        );
+        // 10^29 and above do not fit the decimal's 96-bit mantissa: refused, never built.
+        let power = 10_i128
+            .checked_pow(exponent.unsigned_abs())
+            .ok_or_else(too_large)?;
+        let factor = Decimal::try_from_i128_with_scale(power, 0).map_err(|_| too_large())?;
         value = value.checked_mul(factor).ok_or_else(too_large)?;
     } else if exponent < 0 {
         let scale = value.scale() + exponent.unsigned_abs();
@@ -360,23 +359,37 @@ impl Price {
 
     /// The weighted average cost of a position after buying `bought` more shares for `cost`,
     /// rounded half-even to eight fractional digits.
-    #[must_use]
+    ///
+    /// # Errors
+    /// [`AmountError::TooLarge`] when the position's cost or the average leaves the wallet's
+    /// range (at or above 10^15).
     pub fn weighted_average(
         held: Quantity,
         average: Price,
         bought: Quantity,
         cost: Money,
-    ) -> Price {
-        let total_quantity = held.0 + bought.0;
+    ) -> Result<Price, AmountError> {
+        let too_large = || AmountError::TooLarge {
+            field: "average price",
+        };
+        let total_quantity = held.0.checked_add(bought.0).ok_or_else(too_large)?;
         if total_quantity.is_zero() {
-            return Price::ZERO;
+            return Ok(Price::ZERO);
         }
-        let total_cost = held.0 * average.0 + cost.0;
-        Price(
-            (total_cost / total_quantity)
+        let total_cost = held
+            .0
+            .checked_mul(average.0)
+            .and_then(|held_cost| held_cost.checked_add(cost.0))
+            .ok_or_else(too_large)?;
+        let average = total_cost
+            .checked_div(total_quantity)
+            .filter(|average| *average < AMOUNT_LIMIT)
+            .ok_or_else(too_large)?;
+        Ok(Price(
+            average
                 .round_dp_with_strategy(FRACTION_DIGITS_MAX, RoundingStrategy::MidpointNearestEven)
                 .normalize(),
-        )
+        ))
     }
 }
 
@@ -469,6 +482,14 @@ mod tests {
             "1,5",
             "+-1",
             "1e99999999999",
+            // Powers of ten past the 96-bit mantissa used to panic instead of being refused.
+            "1e29",
+            "1E+30",
+            "0e35",
+            "1e38",
+            "1e39",
+            "1e-30",
+            "-9e28",
         ] {
             assert!(
                 parse_decimal("q", text).is_err(),
@@ -560,7 +581,7 @@ mod tests {
             Money::parse_amount("c", "2000", Currency::BRL).unwrap(),
         );
         // (3840 + 2000) / 150 = 38.9333… → 38.93333333
-        assert_eq!(average.value(), dec("38.93333333"));
+        assert_eq!(average.unwrap().value(), dec("38.93333333"));
     }
 
     #[test]

@@ -29,9 +29,11 @@ pub enum HoldStatus {
     Filled,
     /// Cancelled, rejected or expired by the Order API; nothing blocked. Final.
     Released,
-    /// Released by the wallet's sweeper after the hold time-to-live. A later fill is still booked.
+    /// Released by the wallet's sweeper after the hold time-to-live. Final; a later fill is still
+    /// booked.
     Expired,
-    /// The reservation was refused. Final.
+    /// The reservation was refused. Final; a later fill (the exchange filled the order anyway)
+    /// is still booked.
     Denied,
 }
 
@@ -40,6 +42,18 @@ impl HoldStatus {
     #[must_use]
     pub fn is_active(self) -> bool {
         matches!(self, HoldStatus::Reserved | HoldStatus::PartiallyFilled)
+    }
+
+    /// The status after a fill is booked on the hold: an active hold becomes FILLED or
+    /// PARTIALLY_FILLED; a final one stays what it is, so a hold released once is never
+    /// released again.
+    #[must_use]
+    pub fn after_fill(self, is_final: bool) -> HoldStatus {
+        match self {
+            HoldStatus::Reserved | HoldStatus::PartiallyFilled if is_final => HoldStatus::Filled,
+            HoldStatus::Reserved | HoldStatus::PartiallyFilled => HoldStatus::PartiallyFilled,
+            final_status => final_status,
+        }
     }
 }
 

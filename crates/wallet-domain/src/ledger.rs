@@ -43,6 +43,92 @@ text_enum!(EntryType {
     AssetRelease => "ASSET_RELEASE",
 });
 
+/// The kind of a statement line as the broker's Java clients name it (the frontend's and the
+/// report service's `transactionType`): a sale is a `SETTLEMENT` there, and the share-side
+/// entries, where no cash moves, keep their own names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransactionType {
+    /// Cash blocked by a BUY order; the amount is what was reserved.
+    Reserve,
+    /// A fill: the cost paid (negative) or the proceeds received (positive).
+    Settlement,
+    /// Blocked cash released; the amount is what was released.
+    Refund,
+    /// Cash credited.
+    Deposit,
+    /// Cash debited (negative).
+    Withdrawal,
+    /// Shares blocked by a SELL order.
+    AssetReserve,
+    /// Blocked shares released.
+    AssetRelease,
+    /// A reservation was refused: nothing moved.
+    Rejected,
+}
+
+text_enum!(TransactionType {
+    Reserve => "RESERVE",
+    Settlement => "SETTLEMENT",
+    Refund => "REFUND",
+    Deposit => "DEPOSIT",
+    Withdrawal => "WITHDRAWAL",
+    AssetReserve => "ASSET_RESERVE",
+    AssetRelease => "ASSET_RELEASE",
+    Rejected => "REJECTED",
+});
+
+/// An entry as a statement shows it, with the Java wallet's meaning of `amount`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementLine {
+    /// The Java clients' name of the entry.
+    pub transaction_type: TransactionType,
+    /// RESERVE: the amount reserved; REFUND: the amount released; SETTLEMENT, DEPOSIT,
+    /// WITHDRAWAL: the signed change of the balance; `None` where no cash moves.
+    pub amount: Option<Decimal>,
+    /// The exact signed change of the balance.
+    pub cash_amount: Decimal,
+}
+
+impl StatementLine {
+    /// The line of `entry`.
+    #[must_use]
+    pub fn of(entry: &LedgerEntry) -> StatementLine {
+        let (transaction_type, amount) = match entry.entry_type {
+            EntryType::Reserve => (TransactionType::Reserve, Some(entry.blocked_amount)),
+            EntryType::Refund => (TransactionType::Refund, Some(-entry.blocked_amount)),
+            EntryType::Settlement | EntryType::Sale => {
+                (TransactionType::Settlement, Some(entry.cash_amount))
+            }
+            EntryType::Deposit => (TransactionType::Deposit, Some(entry.cash_amount)),
+            EntryType::Withdrawal => (TransactionType::Withdrawal, Some(entry.cash_amount)),
+            EntryType::AssetReserve => (TransactionType::AssetReserve, None),
+            EntryType::AssetRelease => (TransactionType::AssetRelease, None),
+        };
+        StatementLine {
+            transaction_type,
+            amount,
+            cash_amount: entry.cash_amount,
+        }
+    }
+
+    /// The line of a step that moved nothing: a refused reservation, or a release of a hold
+    /// that had nothing left to release.
+    #[must_use]
+    pub fn empty(transaction_type: TransactionType) -> StatementLine {
+        let amount = match transaction_type {
+            TransactionType::AssetReserve
+            | TransactionType::AssetRelease
+            | TransactionType::Rejected => None,
+            _ => Some(Decimal::ZERO),
+        };
+        StatementLine {
+            transaction_type,
+            amount,
+            cash_amount: Decimal::ZERO,
+        }
+    }
+}
+
 /// One ledger line. Signed deltas say what changed; the `*_after` fields say where the account
 /// stood after it, which is what a statement and a balance-at-a-time query read.
 #[derive(Debug, Clone, PartialEq, Eq)]

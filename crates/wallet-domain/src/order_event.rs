@@ -15,45 +15,81 @@ use crate::dead_letter::{DeadLetterReason, Rejection};
 use crate::hold::Side;
 use crate::ids::{IdError, OrderId, Ticker, UserId};
 
-/// The status of an order event, as far as the wallet acts on it.
+/// An execution reported by a fill: the cumulative quantity filled so far and the average
+/// price of those fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fill {
+    /// Cumulative filled quantity, never above the order's quantity.
+    pub filled_quantity: Quantity,
+    /// Average execution price of the fills so far.
+    pub executed_price: Price,
+}
+
+/// What an order event says happened, with the data the wallet needs for it, proven by the
+/// parser: a pending order has its limit price, a fill its execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderStatus {
-    /// The order was accepted: reserve.
-    Pending,
+    /// The order was accepted: reserve what it may consume at its limit price.
+    Pending {
+        /// The order's limit price.
+        limit_price: Price,
+    },
     /// Part of the order was executed: settle up to the cumulative fill.
-    PartiallyFilled,
+    PartiallyFilled(Fill),
     /// The order was executed: settle and release the rest.
-    Filled,
+    Filled(Fill),
     /// The order ended without (more) execution: release. Carries the status name
-    /// (`REJECTED`, `CANCELED`, `CANCELLED`, `EXPIRED`) for the outgoing event's reason.
+    /// (`REJECTED`, `CANCELED`, `CANCELLED`, `EXPIRED`) for the outgoing event's reason; the
+    /// event's prices are not read (the Order API sends `"executedPrice":0` when the exchange
+    /// had no price).
     Ended(&'static str),
-    /// A status the wallet ignores, such as `NEW` or `SENT`.
+    /// A status the wallet ignores, such as `NEW` or `SENT` (at most 40 characters kept).
     Ignored(String),
 }
 
-impl OrderStatus {
-    fn parse(text: &str) -> OrderStatus {
+/// The status names before their data is read.
+enum StatusName {
+    Pending,
+    PartiallyFilled,
+    Filled,
+    Ended(&'static str),
+    Ignored(String),
+}
+
+impl StatusName {
+    fn parse(text: &str) -> StatusName {
         match text {
-            "PENDING" => OrderStatus::Pending,
-            "PARTIALLY_FILLED" => OrderStatus::PartiallyFilled,
-            "FILLED" => OrderStatus::Filled,
-            "REJECTED" => OrderStatus::Ended("REJECTED"),
-            "CANCELED" => OrderStatus::Ended("CANCELED"),
-            "CANCELLED" => OrderStatus::Ended("CANCELLED"),
-            "EXPIRED" => OrderStatus::Ended("EXPIRED"),
-            other => OrderStatus::Ignored(other.chars().take(40).collect()),
+            "PENDING" => StatusName::Pending,
+            "PARTIALLY_FILLED" => StatusName::PartiallyFilled,
+            "FILLED" => StatusName::Filled,
+            "REJECTED" => StatusName::Ended("REJECTED"),
+            "CANCELED" => StatusName::Ended("CANCELED"),
+            "CANCELLED" => StatusName::Ended("CANCELLED"),
+            "EXPIRED" => StatusName::Ended("EXPIRED"),
+            other => StatusName::Ignored(other.chars().take(40).collect()),
         }
     }
+}
 
+impl OrderStatus {
     /// The status name for logs and metrics labels (ignored statuses are grouped).
     #[must_use]
     pub fn label(&self) -> &'static str {
         match self {
-            OrderStatus::Pending => "PENDING",
-            OrderStatus::PartiallyFilled => "PARTIALLY_FILLED",
-            OrderStatus::Filled => "FILLED",
+            OrderStatus::Pending { .. } => "PENDING",
+            OrderStatus::PartiallyFilled(_) => "PARTIALLY_FILLED",
+            OrderStatus::Filled(_) => "FILLED",
             OrderStatus::Ended(name) => name,
             OrderStatus::Ignored(_) => "OTHER",
+        }
+    }
+
+    /// The execution a fill reports; `None` for every other status.
+    #[must_use]
+    pub fn fill(&self) -> Option<Fill> {
+        match self {
+            OrderStatus::PartiallyFilled(fill) | OrderStatus::Filled(fill) => Some(*fill),
+            _ => None,
         }
     }
 }
@@ -61,27 +97,31 @@ impl OrderStatus {
 /// A checked order event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderEvent {
-    /// The order.
+    /// The Order API's id of the order: one hold per order.
     pub order_id: OrderId,
-    /// The investor.
+    /// The investor, whose account the event moves.
     pub user_id: UserId,
-    /// Instrument.
+    /// The instrument bought or sold.
     pub ticker: Ticker,
-    /// Ordered quantity.
+    /// The quantity ordered (a fill's quantity is in its [`Fill`]).
     pub quantity: Quantity,
-    /// Limit price; always present on PENDING.
-    pub price: Option<Price>,
-    /// Average execution price of the fills so far; always present on fills.
-    pub executed_price: Option<Price>,
-    /// Cumulative filled quantity; always present on fills (a FILLED without it means
-    /// `quantity`), never above `quantity`.
-    pub filled_quantity: Option<Quantity>,
-    /// Direction.
+    /// BUY reserves and pays cash, SELL reserves and delivers shares.
     pub side: Side,
-    /// What happened.
+    /// What happened, with its data.
     pub status: OrderStatus,
-    /// When the Order API says it happened (local time of the Order API).
+    /// When the Order API says it happened (its local time); informational.
     pub event_timestamp: Option<NaiveDateTime>,
+}
+
+impl OrderEvent {
+    /// The limit price of a PENDING event; `None` for every other status.
+    #[must_use]
+    pub fn limit_price(&self) -> Option<Price> {
+        match self.status {
+            OrderStatus::Pending { limit_price } => Some(limit_price),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -200,9 +240,10 @@ impl OrderEvent {
     /// Parses the value bytes of an `order-events-v1` record.
     ///
     /// # Errors
-    /// A [`Rejection`] whose reason becomes the dead-letter reason: bad UTF-8 or JSON, a missing
-    /// required field, an amount that is ≤ 0, too large or has too many digits, an unknown side,
-    /// a fill without `executedPrice`, a `filledQuantity` above `quantity`.
+    /// A [`Rejection`] whose reason becomes the dead-letter reason: bad UTF-8, JSON that is not
+    /// one object (duplicate keys included), a missing required field, an amount that is ≤ 0,
+    /// too large or has too many digits, an unknown side, a fill without `executedPrice`, a
+    /// `filledQuantity` above `quantity`. Only the fields the status acts on are read.
     pub fn parse(bytes: &[u8]) -> Result<OrderEvent, Rejection> {
         let text = std::str::from_utf8(bytes).map_err(|error| {
             Rejection::new(
@@ -210,6 +251,14 @@ impl OrderEvent {
                 format!("value is not UTF-8: {error}"),
             )
         })?;
+        // serde reads a struct from a JSON array too (fields by position); an event is an
+        // object, and nothing else is one.
+        if !text.trim_start().starts_with('{') {
+            return Err(Rejection::new(
+                DeadLetterReason::InvalidJson,
+                "the value must be a JSON object",
+            ));
+        }
         let raw: RawOrderEvent<'_> = serde_json::from_str(text)
             .map_err(|error| Rejection::new(DeadLetterReason::InvalidJson, error.to_string()))?;
 
@@ -234,45 +283,67 @@ impl OrderEvent {
                 ));
             }
         };
-        let status = OrderStatus::parse(raw.status.as_deref().ok_or_else(|| missing("status"))?);
-        let price = parse_price("price", raw.price)?;
-        let executed_price = parse_price("executedPrice", raw.executed_price)?;
-        let mut filled_quantity = parse_quantity("filledQuantity", raw.filled_quantity)?;
+        let status = StatusName::parse(raw.status.as_deref().ok_or_else(|| missing("status"))?);
         let event_timestamp = parse_timestamp(raw.event_timestamp)?;
-
-        match status {
-            OrderStatus::Pending if price.is_none() => return Err(missing("price (for PENDING)")),
-            OrderStatus::Filled | OrderStatus::PartiallyFilled if executed_price.is_none() => {
-                return Err(Rejection::new(
-                    DeadLetterReason::MissingExecutedPrice,
-                    format!("executedPrice is required for {}", status.label()),
-                ));
+        // Each status reads only the fields it acts on: a REJECTED's prices, a PENDING's
+        // executedPrice and a fill's limit price are never looked at.
+        let status = match status {
+            StatusName::Pending => OrderStatus::Pending {
+                limit_price: parse_price("price", raw.price)?
+                    .ok_or_else(|| missing("price (for PENDING)"))?,
+            },
+            StatusName::PartiallyFilled => {
+                OrderStatus::PartiallyFilled(parse_fill(&raw, quantity, false)?)
             }
-            OrderStatus::PartiallyFilled if filled_quantity.is_none() => {
-                return Err(missing("filledQuantity (for PARTIALLY_FILLED)"));
-            }
-            OrderStatus::Filled if filled_quantity.is_none() => filled_quantity = Some(quantity),
-            _ => {}
-        }
-        if filled_quantity.is_some_and(|filled| filled > quantity) {
-            return Err(Rejection::new(
-                DeadLetterReason::InvalidQuantity,
-                "filledQuantity is above quantity",
-            ));
-        }
+            StatusName::Filled => OrderStatus::Filled(parse_fill(&raw, quantity, true)?),
+            StatusName::Ended(name) => OrderStatus::Ended(name),
+            StatusName::Ignored(name) => OrderStatus::Ignored(name),
+        };
         Ok(OrderEvent {
             order_id,
             user_id,
             ticker,
             quantity,
-            price,
-            executed_price,
-            filled_quantity,
             side,
             status,
             event_timestamp,
         })
     }
+}
+
+/// The execution of a fill: `executedPrice` is required, `filledQuantity` too on a partial
+/// fill (a FILLED without it filled the whole `quantity`), and never above `quantity`.
+fn parse_fill(
+    raw: &RawOrderEvent<'_>,
+    quantity: Quantity,
+    is_final: bool,
+) -> Result<Fill, Rejection> {
+    let label = if is_final {
+        "FILLED"
+    } else {
+        "PARTIALLY_FILLED"
+    };
+    let executed_price = parse_price("executedPrice", raw.executed_price)?.ok_or_else(|| {
+        Rejection::new(
+            DeadLetterReason::MissingExecutedPrice,
+            format!("executedPrice is required for {label}"),
+        )
+    })?;
+    let filled_quantity = match parse_quantity("filledQuantity", raw.filled_quantity)? {
+        Some(filled) => filled,
+        None if is_final => quantity,
+        None => return Err(missing("filledQuantity (for PARTIALLY_FILLED)")),
+    };
+    if filled_quantity > quantity {
+        return Err(Rejection::new(
+            DeadLetterReason::InvalidQuantity,
+            "filledQuantity is above quantity",
+        ));
+    }
+    Ok(Fill {
+        filled_quantity,
+        executed_price,
+    })
 }
 
 #[cfg(test)]
@@ -297,9 +368,12 @@ mod tests {
         .unwrap();
         assert_eq!(event.order_id.get(), 1001);
         assert_eq!(event.ticker.as_str(), "PETR4");
-        assert_eq!(event.price.unwrap().value(), dec("38.55"));
-        assert_eq!(event.executed_price, None);
-        assert_eq!(event.status, OrderStatus::Pending);
+        assert_eq!(
+            event.status,
+            OrderStatus::Pending {
+                limit_price: Price::parse("p", "38.55").unwrap()
+            }
+        );
         assert_eq!(
             event.event_timestamp.unwrap().to_string(),
             "2026-05-01 10:15:30.123"
@@ -313,7 +387,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(event.quantity.value(), dec("50"));
-        assert_eq!(event.price.unwrap().value(), dec("0.1"));
+        assert_eq!(event.limit_price().unwrap().value(), dec("0.1"));
         assert_eq!(
             event.event_timestamp.unwrap().to_string(),
             "2026-05-01 10:15:30.123"
@@ -333,7 +407,37 @@ mod tests {
             br#"{"orderId":1,"userId":"u","ticker":"X","quantity":10,"executedPrice":2,"side":"BUY","status":"FILLED"}"#,
         )
         .unwrap();
-        assert_eq!(event.filled_quantity.unwrap().value(), dec("10"));
+        assert_eq!(
+            event.status.fill().unwrap().filled_quantity.value(),
+            dec("10")
+        );
+    }
+
+    #[test]
+    fn an_ending_reads_no_price() {
+        // The Order API's REJECTED when the exchange had no price for the ticker.
+        let event = OrderEvent::parse(
+            br#"{"orderId":4,"userId":"u","ticker":"VALE3","quantity":50.0000,"price":61.2000,"executedPrice":0,"side":"BUY","status":"REJECTED","eventTimestamp":[2026,5,13,21,6,12,301987654]}"#,
+        )
+        .unwrap();
+        assert_eq!(event.status, OrderStatus::Ended("REJECTED"));
+        let garbage_prices = br#"{"orderId":4,"userId":"u","ticker":"X","quantity":5,"price":"x","executedPrice":-1,"side":"SELL","status":"CANCELLED"}"#;
+        assert!(OrderEvent::parse(garbage_prices).is_ok());
+    }
+
+    #[test]
+    fn only_a_json_object_is_an_event() {
+        // Positional fields of a struct: serde would read this array as an order event.
+        let positional = br#"[1,"u","PETR4",1,1,null,null,"BUY","PENDING",null]"#;
+        assert_eq!(
+            OrderEvent::parse(positional).unwrap_err().reason,
+            DeadLetterReason::InvalidJson
+        );
+        let duplicate = br#"{"orderId":1,"orderId":2,"userId":"u","ticker":"X","quantity":1,"price":1,"side":"BUY","status":"PENDING"}"#;
+        assert_eq!(
+            OrderEvent::parse(duplicate).unwrap_err().reason,
+            DeadLetterReason::InvalidJson
+        );
     }
 
     #[test]

@@ -9,8 +9,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::amount::Money;
 use crate::hold::{UnknownName, text_enum};
 use crate::ids::{OrderId, Ticker, UserId};
+use crate::ledger::TransactionType;
 
 /// Namespace of the deterministic event ids: the same step always yields the same `eventId`, so
 /// a consumer that drops duplicates by id also drops a step re-announced after a crash.
@@ -50,25 +52,36 @@ text_enum!(WalletEventType {
 pub struct WalletEvent {
     /// Unique id, derived from the step that produced the event.
     pub event_id: Uuid,
-    /// Kind.
+    /// What the wallet did.
     pub event_type: WalletEventType,
-    /// Account (also the Kafka key).
+    /// The account the step changed (also the Kafka key).
     pub user_id: UserId,
-    /// Order, when the event concerns one.
+    /// The order, when the event concerns one.
     pub order_id: Option<OrderId>,
-    /// Cash amount, already in the currency's scale.
+    /// The statement line's kind, as the report service reads it.
+    pub transaction_type: TransactionType,
+    /// The statement line's amount in the currency's scale, with the Java meaning (see
+    /// [`crate::ledger::StatementLine::amount`]); `None` where no cash moves.
     pub amount: Option<Decimal>,
-    /// Instrument.
+    /// The exact signed change of the balance, in the currency's scale.
+    pub cash_amount: Decimal,
+    /// The instrument, for order events.
     pub ticker: Option<Ticker>,
-    /// Shares.
+    /// Shares: ordered (reservations), settled (fills) or released.
     pub quantity: Option<Decimal>,
     /// Why, for rejections and releases.
     pub reason: Option<String>,
-    /// When the change happened.
+    /// The account's balance after the step.
+    pub balance_after: Money,
+    /// The account's blocked balance after the step.
+    pub blocked_balance_after: Money,
+    /// When the step happened.
     pub occurred_at: DateTime<Utc>,
 }
 
-/// The JSON shape of SPEC §4, decimals as strings.
+/// The JSON shape of SPEC §4, decimals as strings: our fields and the ones the broker's
+/// report service reads (`transactionType`, `balanceAfter`, `blockedBalanceAfter`,
+/// `eventTimestamp`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct WalletEventJson<'a> {
@@ -77,12 +90,20 @@ struct WalletEventJson<'a> {
     event_type: &'static str,
     user_id: &'a str,
     order_id: Option<i64>,
+    transaction_type: &'static str,
     amount: Option<String>,
+    cash_amount: String,
     ticker: Option<&'a str>,
     quantity: Option<String>,
     reason: Option<&'a str>,
+    balance_after: String,
+    blocked_balance_after: String,
     occurred_at: String,
+    event_timestamp: String,
 }
+
+/// Jackson's `LocalDateTime` text: ISO local date-time, no offset (the time is UTC).
+const LOCAL_DATE_TIME: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 
 impl WalletEvent {
     /// The id of the event announcing `step_key` (see [`crate::LedgerEntry::step_key`]).
@@ -94,20 +115,31 @@ impl WalletEvent {
     /// The event as the JSON value published on `wallet-events-v1`.
     #[must_use]
     pub fn to_json(&self) -> String {
+        let scale = self.cash_amount.scale();
+        let cash = |value: Money| {
+            let mut value = value.value();
+            value.rescale(scale);
+            value.to_string()
+        };
         let json = WalletEventJson {
             event_id: self.event_id,
             event_type: self.event_type.as_str(),
             user_id: self.user_id.as_str(),
             order_id: self.order_id.map(OrderId::get),
+            transaction_type: self.transaction_type.as_str(),
             amount: self.amount.map(|amount| amount.to_string()),
+            cash_amount: self.cash_amount.to_string(),
             ticker: self.ticker.as_ref().map(Ticker::as_str),
             quantity: self
                 .quantity
                 .map(|quantity| quantity.normalize().to_string()),
             reason: self.reason.as_deref(),
+            balance_after: cash(self.balance_after),
+            blocked_balance_after: cash(self.blocked_balance_after),
             occurred_at: self
                 .occurred_at
                 .to_rfc3339_opts(SecondsFormat::Millis, true),
+            event_timestamp: self.occurred_at.format(LOCAL_DATE_TIME).to_string(),
         };
         // Serialising plain strings, numbers and options into a String cannot fail.
         serde_json::to_string(&json).unwrap_or_default()
@@ -125,11 +157,15 @@ mod tests {
             event_type: WalletEventType::FundsReserved,
             user_id: UserId::parse("investor-42").unwrap(),
             order_id: Some(OrderId::new(1001).unwrap()),
+            transaction_type: TransactionType::Reserve,
             amount: Some(Decimal::from_str_exact("3855.00").unwrap()),
+            cash_amount: Decimal::from_str_exact("0.00").unwrap(),
             ticker: Some(Ticker::parse("PETR4").unwrap()),
             quantity: None,
             reason: None,
-            occurred_at: DateTime::from_timestamp(1_777_630_530, 0).unwrap(),
+            balance_after: Money::from_stored(Decimal::from_str_exact("10000").unwrap()),
+            blocked_balance_after: Money::from_stored(Decimal::from_str_exact("3855").unwrap()),
+            occurred_at: DateTime::from_timestamp_micros(1_777_630_530_123_456).unwrap(),
         };
         let json: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
         assert_eq!(json["type"], "FUNDS_RESERVED");
@@ -137,6 +173,13 @@ mod tests {
         assert_eq!(json["orderId"], 1001);
         assert_eq!(json["userId"], "investor-42");
         assert!(json["reason"].is_null());
+        // The report service's fields.
+        assert_eq!(json["transactionType"], "RESERVE");
+        assert_eq!(json["cashAmount"], "0.00");
+        assert_eq!(json["balanceAfter"], "10000.00");
+        assert_eq!(json["blockedBalanceAfter"], "3855.00");
+        assert_eq!(json["eventTimestamp"], "2026-05-01T10:15:30.123456");
+        assert_eq!(json["occurredAt"], "2026-05-01T10:15:30.123Z");
         assert_eq!(json["eventId"], event.event_id.to_string());
         assert_ne!(
             event.event_id,

@@ -361,14 +361,127 @@ fn no_final_event_within_the_hold_ttl_expires_the_hold_and_a_later_fill_is_still
     );
     assert_eq!(book.expire_hold(order(1), now()), EventOutcome::Duplicate);
 
-    // The trade happened: it is settled from available cash.
+    // The trade happened: it is settled from available cash, and the hold stays final.
     assert_eq!(
         book.apply_order_event(&filled(1, "u", "BUY", "10", "10", "10"), now()),
         EventOutcome::Applied
     );
     assert_eq!(balance(&book, "u"), (dec("900.00"), dec("0")));
-    assert_eq!(book.hold(order(1)).unwrap().status, HoldStatus::Filled);
+    let hold = book.hold(order(1)).unwrap();
+    assert_eq!(
+        (hold.status, hold.filled_quantity.value()),
+        (HoldStatus::Expired, dec("10"))
+    );
+    assert_eq!(book.expire_hold(order(1), now()), EventOutcome::Duplicate);
     assert_ledger_matches(&book, "u");
+}
+
+#[test]
+fn a_partial_fill_after_expiry_never_makes_the_hold_active_again() {
+    let mut book = book_with_cash("u", "1000.00");
+    book.apply_order_event(&pending(1, "u", "BUY", "10", "10"), now());
+    book.expire_hold(order(1), now());
+    assert_eq!(
+        book.apply_order_event(&partial(1, "u", "BUY", "10", "4", "10"), now()),
+        EventOutcome::Applied
+    );
+    assert_eq!(book.hold(order(1)).unwrap().status, HoldStatus::Expired);
+    // Released once: the sweeper and a CANCELLED find nothing more to release.
+    assert_eq!(book.expire_hold(order(1), now()), EventOutcome::Duplicate);
+    let releases = |book: &WalletBook| {
+        book.outbox()
+            .iter()
+            .filter(|event| event.event_type == WalletEventType::ReservationReleased)
+            .count()
+    };
+    assert_eq!(releases(&book), 1);
+    assert_eq!(
+        book.apply_order_event(&ended(1, "u", "BUY", "CANCELLED", "10"), now()),
+        EventOutcome::Duplicate
+    );
+    assert_eq!(releases(&book), 1);
+    // The rest of the order still fills: the trade happened.
+    book.apply_order_event(&filled(1, "u", "BUY", "10", "10", "10"), now());
+    assert_eq!(balance(&book, "u"), (dec("900.00"), dec("0")));
+    assert_ledger_matches(&book, "u");
+}
+
+#[test]
+fn a_fill_of_a_denied_or_released_order_is_booked_from_what_is_available() {
+    // The Order API's pre-check is not a reservation: the exchange fills orders the wallet
+    // denied, and a fill can follow a CANCELLED that crossed it.
+    let mut book = book_with_cash("u", "100.00");
+    assert_eq!(
+        book.apply_order_event(&pending(1, "u", "BUY", "10", "20"), now()),
+        EventOutcome::Denied(DenyReason::InsufficientFunds)
+    );
+    assert_eq!(
+        book.apply_order_event(&filled(1, "u", "BUY", "10", "20", "9"), now()),
+        EventOutcome::Applied
+    );
+    assert_eq!(balance(&book, "u"), (dec("10.00"), dec("0")));
+    assert_eq!(shares(&book, "u"), (dec("10"), dec("0")));
+    let hold = book.hold(order(1)).unwrap();
+    assert_eq!(
+        (hold.status, hold.filled_quantity.value()),
+        (HoldStatus::Denied, dec("10"))
+    );
+    assert_eq!(
+        book.apply_order_event(&filled(1, "u", "BUY", "10", "20", "9"), now()),
+        EventOutcome::Duplicate
+    );
+
+    book.apply_order_event(&pending(2, "u", "SELL", "4", "10"), now());
+    book.apply_order_event(&ended(2, "u", "SELL", "CANCELLED", "4"), now());
+    assert_eq!(
+        book.apply_order_event(&partial(2, "u", "SELL", "4", "3", "10"), now()),
+        EventOutcome::Applied
+    );
+    assert_eq!(balance(&book, "u"), (dec("40.00"), dec("0")));
+    assert_eq!(shares(&book, "u"), (dec("7"), dec("0")));
+    assert_eq!(book.hold(order(2)).unwrap().status, HoldStatus::Released);
+    assert_ledger_matches(&book, "u");
+}
+
+#[test]
+fn a_fill_of_a_final_hold_that_is_not_covered_is_dead_lettered() {
+    let mut book = book_with_cash("u", "50.00");
+    book.apply_order_event(&pending(1, "u", "BUY", "10", "20"), now());
+    let ledger_length = book.ledger().len();
+    let outcome = book.apply_order_event(&filled(1, "u", "BUY", "10", "20", "20"), now());
+    assert!(
+        matches!(outcome, EventOutcome::DeadLetter(r) if r.reason == DeadLetterReason::SettlementNotCovered)
+    );
+    assert_eq!(book.ledger().len(), ledger_length);
+    assert_eq!(
+        book.hold(order(1)).unwrap().filled_quantity.value(),
+        dec("0")
+    );
+    let outcome = book.apply_order_event(&filled(9, "u", "SELL", "1", "20", "20"), now());
+    assert!(
+        matches!(outcome, EventOutcome::DeadLetter(r) if r.reason == DeadLetterReason::SettlementNotCovered)
+    );
+}
+
+#[test]
+fn a_rejected_without_a_market_price_releases_the_hold() {
+    let mut book = book_with_cash("e82b8e13-1df9-41ba-a961-a28a4fe4e38b", "5000.00");
+    let json = |status: &str, executed: &str| {
+        format!(
+            r#"{{"orderId":4,"userId":"e82b8e13-1df9-41ba-a961-a28a4fe4e38b","ticker":"VALE3","quantity":50.0000,"price":61.2000,"executedPrice":{executed},"side":"BUY","status":"{status}","eventTimestamp":[2026,5,13,21,6,12,301987654]}}"#
+        )
+    };
+    let pending = wallet_domain::OrderEvent::parse(json("PENDING", "null").as_bytes()).unwrap();
+    let rejected = wallet_domain::OrderEvent::parse(json("REJECTED", "0").as_bytes()).unwrap();
+    book.apply_order_event(&pending, now());
+    assert_eq!(
+        book.apply_order_event(&rejected, now()),
+        EventOutcome::Applied
+    );
+    assert_eq!(
+        balance(&book, "e82b8e13-1df9-41ba-a961-a28a4fe4e38b"),
+        (dec("5000.00"), dec("0"))
+    );
 }
 
 #[test]

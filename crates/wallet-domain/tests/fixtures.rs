@@ -101,7 +101,7 @@ fn the_fixture_story_ends_with_the_documented_numbers() {
 fn the_valid_variants_parse() {
     let strings = parse("decimals-as-strings.json");
     assert_eq!(strings.quantity.value(), dec("10"));
-    assert_eq!(strings.price.unwrap().value(), dec("32.50"));
+    assert_eq!(strings.limit_price().unwrap().value(), dec("32.50"));
     let array = parse("timestamp-as-array.json");
     assert_eq!(
         array.event_timestamp.unwrap().to_string(),

@@ -1,6 +1,7 @@
 //! Property test of the state machine: random interleavings of deposits, withdrawals, order
 //! events (shuffled, so fills arrive before their PENDING and partial fills out of order),
-//! duplicates and malformed payloads. After every step the invariants hold; at the end every
+//! duplicates, malformed payloads and the sweeper's expiry of holds, so that fills also arrive
+//! after a hold was DENIED, RELEASED or EXPIRED. After every step the invariants hold; at the end every
 //! balance and position equals a deliberately simple reference model in integer cents and
 //! whole shares, and the ledger adds up to the balances.
 
@@ -22,10 +23,18 @@ fn money(cents: i64) -> String {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Deposit { user: usize, cents: i64 },
-    Withdraw { user: usize, cents: i64 },
+    Deposit {
+        user: usize,
+        cents: i64,
+    },
+    Withdraw {
+        user: usize,
+        cents: i64,
+    },
     Event(Fact),
     Malformed(String),
+    /// The sweeper expires the hold of this order.
+    Expire(i64),
 }
 
 /// One order event, as plain integers the model can compute with.
@@ -160,24 +169,28 @@ fn steps_strategy() -> impl Strategy<Value = Vec<Step>> {
     );
     let duplicates = prop::collection::vec(any::<prop::sample::Index>(), 0..8);
     let malformed = prop::collection::vec(malformed_strategy(), 0..4);
-    (orders, cash, duplicates, malformed).prop_flat_map(|(orders, cash, duplicates, malformed)| {
-        let facts: Vec<Fact> = orders.into_iter().flatten().collect();
-        let mut steps: Vec<Step> = facts.iter().cloned().map(Step::Event).collect();
-        steps.extend(
-            duplicates
-                .iter()
-                .map(|index| Step::Event(index.get(&facts).clone())),
-        );
-        // Money first more often than not, so that orders have something to reserve.
-        let (early, late): (Vec<Step>, Vec<Step>) = cash
-            .into_iter()
-            .partition(|step| matches!(step, Step::Deposit { .. }));
-        steps.extend(late);
-        steps.extend(malformed.into_iter().map(Step::Malformed));
-        Just(steps)
-            .prop_shuffle()
-            .prop_map(move |shuffled| early.iter().cloned().chain(shuffled).collect::<Vec<_>>())
-    })
+    let expiries = prop::collection::vec(1..=10_i64, 0..4);
+    (orders, cash, duplicates, malformed, expiries).prop_flat_map(
+        |(orders, cash, duplicates, malformed, expiries)| {
+            let facts: Vec<Fact> = orders.into_iter().flatten().collect();
+            let mut steps: Vec<Step> = facts.iter().cloned().map(Step::Event).collect();
+            steps.extend(
+                duplicates
+                    .iter()
+                    .map(|index| Step::Event(index.get(&facts).clone())),
+            );
+            // Money first more often than not, so that orders have something to reserve.
+            let (early, late): (Vec<Step>, Vec<Step>) = cash
+                .into_iter()
+                .partition(|step| matches!(step, Step::Deposit { .. }));
+            steps.extend(late);
+            steps.extend(malformed.into_iter().map(Step::Malformed));
+            steps.extend(expiries.into_iter().map(Step::Expire));
+            Just(steps)
+                .prop_shuffle()
+                .prop_map(move |shuffled| early.iter().cloned().chain(shuffled).collect::<Vec<_>>())
+        },
+    )
 }
 
 /// The reference model: integer cents and whole shares, the rules of SPEC §3 written as plainly
@@ -191,6 +204,8 @@ struct Model {
 
 #[derive(Clone, Copy)]
 struct ModelOrder {
+    user: usize,
+    ticker: usize,
     active: bool,
     reserved_cents: i64,
     reserved_shares: i64,
@@ -199,16 +214,30 @@ struct ModelOrder {
 }
 
 impl Model {
-    fn release(&mut self, fact: &Fact, order: &mut ModelOrder) {
-        if let Some((_, blocked)) = self.cash.get_mut(&fact.user) {
+    fn release(&mut self, _fact: &Fact, order: &mut ModelOrder) {
+        self.release_order(order);
+    }
+
+    fn release_order(&mut self, order: &mut ModelOrder) {
+        if let Some((_, blocked)) = self.cash.get_mut(&order.user) {
             *blocked -= order.reserved_cents;
         }
-        if let Some((_, blocked)) = self.shares.get_mut(&(fact.user, fact.ticker)) {
+        if let Some((_, blocked)) = self.shares.get_mut(&(order.user, order.ticker)) {
             *blocked -= order.reserved_shares;
         }
         order.reserved_cents = 0;
         order.reserved_shares = 0;
         order.active = false;
+    }
+
+    fn expire(&mut self, order_id: i64) {
+        let Some(mut order) = self.orders.get(&order_id).copied() else {
+            return;
+        };
+        if order.active {
+            self.release_order(&mut order);
+            self.orders.insert(order_id, order);
+        }
     }
 
     fn apply(&mut self, fact: &Fact) {
@@ -219,6 +248,8 @@ impl Model {
                     return;
                 }
                 let mut order = ModelOrder {
+                    user: fact.user,
+                    ticker: fact.ticker,
                     active: false,
                     reserved_cents: 0,
                     reserved_shares: 0,
@@ -252,6 +283,8 @@ impl Model {
             FactKind::End => match existing {
                 None => {
                     let order = ModelOrder {
+                        user: fact.user,
+                        ticker: fact.ticker,
                         active: false,
                         reserved_cents: 0,
                         reserved_shares: 0,
@@ -271,10 +304,13 @@ impl Model {
                 executed_cents,
                 last,
             } => {
+                // A fill is an execution: booked whatever the hold's state, from what is
+                // available once the hold is final (it reserves nothing any more).
                 let mut order = match existing {
-                    Some(order) if !order.active => return,
                     Some(order) => order,
                     None => ModelOrder {
+                        user: fact.user,
+                        ticker: fact.ticker,
                         active: true,
                         reserved_cents: 0,
                         reserved_shares: 0,
@@ -391,6 +427,10 @@ proptest! {
                     let event = OrderEvent::parse(fact.json().as_bytes()).unwrap();
                     book.apply_order_event(&event, now());
                     model.apply(fact);
+                }
+                Step::Expire(order_id) => {
+                    book.expire_hold(order(*order_id), now());
+                    model.expire(*order_id);
                 }
                 Step::Malformed(text) => {
                     if let Ok(event) = OrderEvent::parse(text.as_bytes()) {

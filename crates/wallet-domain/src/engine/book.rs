@@ -9,7 +9,7 @@ use crate::account::{Account, LastTrade, Position};
 use crate::amount::{Currency, Price};
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
-use crate::ledger::LedgerEntry;
+use crate::ledger::{LedgerEntry, StatementLine};
 use crate::ports::{ChangeSet, IdempotencyRecord, Snapshot};
 use crate::wallet_event::{WalletEvent, WalletEventType};
 
@@ -177,10 +177,16 @@ impl WalletBook {
         );
     }
 
-    /// Appends a ledger entry whose `*_after` fields are taken from `account`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn book_entry(&mut self, entry: LedgerDraft, account: &Account, now: DateTime<Utc>) {
-        self.ledger.push(LedgerEntry {
+    /// Appends the ledger entry of one step, its `*_after` fields taken from `account`, and
+    /// announces it as `event`, with the entry's statement line and the step's id.
+    pub(crate) fn book(
+        &mut self,
+        entry: LedgerDraft,
+        event: EventKind,
+        account: &Account,
+        now: DateTime<Utc>,
+    ) {
+        let entry = LedgerEntry {
             user_id: account.user_id.clone(),
             entry_type: entry.entry_type,
             order_id: entry.order_id,
@@ -193,19 +199,46 @@ impl WalletBook {
             balance_after: account.balance,
             blocked_balance_after: account.blocked_balance,
             occurred_at: now,
-        });
-    }
-
-    pub(crate) fn publish(&mut self, event: EventDraft, now: DateTime<Utc>) {
-        self.outbox.push(WalletEvent {
-            event_id: WalletEvent::id_for_step(&event.step_key),
+        };
+        let announcement = Announcement {
+            step_key: entry.step_key.clone(),
             event_type: event.event_type,
-            user_id: event.user_id,
-            order_id: event.order_id,
-            amount: event.amount,
-            ticker: event.ticker,
+            order_id: entry.order_id,
+            ticker: entry.ticker.clone(),
             quantity: event.quantity,
             reason: event.reason,
+            line: StatementLine::of(&entry),
+        };
+        self.ledger.push(entry);
+        self.announce(announcement, account, now);
+    }
+
+    /// Publishes a wallet event, with `account`'s balances after the step it announces.
+    pub(crate) fn announce(
+        &mut self,
+        announcement: Announcement,
+        account: &Account,
+        now: DateTime<Utc>,
+    ) {
+        let scale = account.currency.scale();
+        let mut cash = |mut value: Decimal| {
+            value.rescale(scale);
+            value
+        };
+        let line = announcement.line;
+        self.outbox.push(WalletEvent {
+            event_id: WalletEvent::id_for_step(&announcement.step_key),
+            event_type: announcement.event_type,
+            user_id: account.user_id.clone(),
+            order_id: announcement.order_id,
+            transaction_type: line.transaction_type,
+            amount: line.amount.map(&mut cash),
+            cash_amount: cash(line.cash_amount),
+            ticker: announcement.ticker,
+            quantity: announcement.quantity,
+            reason: announcement.reason,
+            balance_after: account.balance,
+            blocked_balance_after: account.blocked_balance,
             occurred_at: now,
         });
     }
@@ -252,15 +285,38 @@ pub(crate) struct LedgerDraft {
     pub blocked_quantity: Decimal,
 }
 
-/// A wallet event before its id and time are set.
+/// What a booked step is announced as.
 #[derive(Debug)]
-pub(crate) struct EventDraft {
+pub(crate) struct EventKind {
+    pub event_type: WalletEventType,
+    /// Shares the event is about.
+    pub quantity: Option<Decimal>,
+    pub reason: Option<String>,
+}
+
+impl EventKind {
+    pub(crate) fn new(event_type: WalletEventType, quantity: Option<Decimal>) -> Self {
+        EventKind {
+            event_type,
+            quantity,
+            reason: None,
+        }
+    }
+
+    pub(crate) fn because(mut self, reason: &str) -> Self {
+        self.reason = Some(reason.to_owned());
+        self
+    }
+}
+
+/// A wallet event before its id, balances and time are set.
+#[derive(Debug)]
+pub(crate) struct Announcement {
     pub step_key: String,
     pub event_type: WalletEventType,
-    pub user_id: UserId,
     pub order_id: Option<OrderId>,
-    pub amount: Option<Decimal>,
     pub ticker: Option<Ticker>,
     pub quantity: Option<Decimal>,
     pub reason: Option<String>,
+    pub line: StatementLine,
 }

@@ -5,7 +5,8 @@ use rust_decimal::Decimal;
 use thiserror::Error;
 use uuid::Uuid;
 
-use super::book::{EventDraft, LedgerDraft, WalletBook};
+use super::book::{EventKind, LedgerDraft, WalletBook};
+use super::steps;
 use crate::account::Account;
 use crate::amount::{AmountError, Money};
 use crate::ids::UserId;
@@ -55,16 +56,8 @@ impl CashOperation {
 
     fn step_key(&self, entry_type: EntryType) -> String {
         match &self.idempotency_key {
-            Some(key) => format!(
-                "{}:{}:key:{key}",
-                entry_type.as_str().to_ascii_lowercase(),
-                self.user_id
-            ),
-            None => format!(
-                "{}:{}",
-                entry_type.as_str().to_ascii_lowercase(),
-                self.request_id
-            ),
+            Some(key) => steps::keyed_cash(entry_type, &self.user_id, key),
+            None => steps::cash_request(entry_type, self.request_id),
         }
     }
 }
@@ -116,7 +109,11 @@ impl WalletBook {
                 requested: operation.amount,
             });
         }
-        account.balance = Money::from_stored(account.balance.value() - operation.amount.value());
+        // Available is at most the balance, so this never goes below zero.
+        account.balance = account
+            .balance
+            .checked_sub(operation.amount)
+            .unwrap_or(Money::ZERO);
         Ok(self.book_cash(operation, account, EntryType::Withdrawal, now))
     }
 
@@ -149,34 +146,19 @@ impl WalletBook {
             EntryType::Deposit => (operation.amount.value(), WalletEventType::Deposited),
             _ => (-operation.amount.value(), WalletEventType::Withdrawn),
         };
-        let step_key = operation.step_key(entry_type);
-        self.book_entry(
+        self.book(
             LedgerDraft {
                 entry_type,
                 order_id: None,
-                step_key: step_key.clone(),
+                step_key: operation.step_key(entry_type),
                 cash_amount: signed,
                 blocked_amount: Decimal::ZERO,
                 ticker: None,
                 quantity: Decimal::ZERO,
                 blocked_quantity: Decimal::ZERO,
             },
+            EventKind::new(event_type, None),
             &account,
-            now,
-        );
-        let mut amount = operation.amount.value();
-        amount.rescale(account.currency.scale());
-        self.publish(
-            EventDraft {
-                step_key,
-                event_type,
-                user_id: account.user_id.clone(),
-                order_id: None,
-                amount: Some(amount),
-                ticker: None,
-                quantity: None,
-                reason: None,
-            },
             now,
         );
         if let Some(key) = &operation.idempotency_key {

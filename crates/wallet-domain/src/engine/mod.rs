@@ -9,6 +9,9 @@
 mod book;
 mod cash;
 mod order;
+mod release;
+mod reserve;
+mod settle;
 mod steps;
 
 pub use book::WalletBook;

@@ -233,3 +233,42 @@ fn the_runtime_pause_runs_between_conflicting_attempts() {
     futures::executor::block_on(service.deposit(&deposit_of("10.00"), now())).unwrap();
     assert_eq!(*pauses.lock().unwrap(), [2, 3]);
 }
+
+#[test]
+fn a_value_out_of_range_falls_back_instead_of_panicking() {
+    // 999,999,999,999,999 shares at a feed price of 999,999,999,999,999 overflow any decimal:
+    // the feed's price is not usable for this position, the last trade is.
+    let reader = reader_with(
+        &[
+            ("PETR4", "999999999999999", "0.0001"),
+            ("VALE3", "999999999999999", "1"),
+        ],
+        &[("PETR4", "0.0000001")],
+    );
+    let mut prices = MockPriceFeed::new();
+    prices.expect_quotes().returning(|tickers| {
+        let huge = PriceQuote {
+            price: Price::parse("p", "999999999999999").unwrap(),
+            age_seconds: None,
+        };
+        Box::pin(ready(Ok(tickers
+            .iter()
+            .map(|t| (t.clone(), huge))
+            .collect())))
+    });
+    let summary = futures::executor::block_on(
+        Valuation::new(reader, prices).summary(&UserId::parse("u").unwrap()),
+    )
+    .unwrap();
+    let petr = &summary.positions[0];
+    assert_eq!(
+        (petr.price_source, petr.market_value.map(Money::value)),
+        (PriceSource::LastTrade, Some(dec("100000000.00")))
+    );
+    let vale = &summary.positions[1];
+    assert_eq!(
+        (vale.price_source, vale.market_value),
+        (PriceSource::Unavailable, None)
+    );
+    assert_eq!(summary.positions_value.value(), dec("100000000.00"));
+}

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use thiserror::Error;
 
 use crate::account::{Account, LastTrade, Position};
-use crate::amount::{Money, Price};
+use crate::amount::{Money, Price, settlement_value};
 use crate::ids::{Ticker, UserId};
 use crate::ports::{PriceFeed, PriceQuote, PriceSource, StoreError, WalletReader};
 
@@ -99,10 +99,16 @@ impl<R: WalletReader, P: PriceFeed> Valuation<R, P> {
                 Err(_) => (HashMap::new(), true),
             }
         };
-        let unpriced: Vec<Ticker> = tickers
+        // A quote that cannot value its position (out of range) is no price for it.
+        let currency = account.currency;
+        let unpriced: Vec<Ticker> = positions
             .iter()
-            .filter(|ticker| !quotes.contains_key(*ticker))
-            .cloned()
+            .filter(|position| {
+                quotes.get(&position.ticker).is_none_or(|quote| {
+                    settlement_value(position.quantity, quote.price, currency).is_err()
+                })
+            })
+            .map(|position| position.ticker.clone())
             .collect();
         let last_trades: HashMap<Ticker, LastTrade> = if unpriced.is_empty() {
             HashMap::new()
@@ -126,6 +132,10 @@ impl<R: WalletReader, P: PriceFeed> Valuation<R, P> {
 
 /// Values `positions` from `quotes`, falling back to `last_trades`: the pure part of
 /// [`Valuation::summary`].
+///
+/// Every product and sum is checked. A price whose market value would leave the wallet's
+/// range (10^15) is not a usable price for that position: the next source is tried, and a
+/// position no source can value is `UNAVAILABLE`, never a panic and never a silent zero.
 #[must_use]
 pub fn value_summary(
     account: Account,
@@ -134,44 +144,56 @@ pub fn value_summary(
     last_trades: &HashMap<Ticker, LastTrade>,
     prices_degraded: bool,
 ) -> Summary {
-    let scale = account.currency.scale();
-    let round =
-        |value: Decimal| value.round_dp_with_strategy(scale, RoundingStrategy::MidpointNearestEven);
-    let mut positions_value = Decimal::ZERO;
+    let currency = account.currency;
+    let mut positions_value = Money::ZERO;
     let positions = positions
         .into_iter()
         .map(|position| {
-            let (last_price, price_source, price_age_seconds) = match (
-                quotes.get(&position.ticker),
-                last_trades.get(&position.ticker),
-            ) {
-                (Some(quote), _) => (Some(quote.price), PriceSource::Redis, quote.age_seconds),
-                (None, Some(trade)) => (Some(trade.price), PriceSource::LastTrade, None),
-                (None, None) => (None, PriceSource::Unavailable, None),
+            let quote = quotes
+                .get(&position.ticker)
+                .map(|quote| (quote.price, PriceSource::Redis, quote.age_seconds));
+            let trade = last_trades
+                .get(&position.ticker)
+                .map(|trade| (trade.price, PriceSource::LastTrade, None));
+            let valued = [quote, trade]
+                .into_iter()
+                .flatten()
+                .find_map(|(price, source, age)| {
+                    let value = settlement_value(position.quantity, price, currency).ok()?;
+                    Some((price, source, age, value))
+                });
+            let Some((price, price_source, price_age_seconds, market_value)) = valued else {
+                return PositionValuation {
+                    position,
+                    last_price: None,
+                    price_source: PriceSource::Unavailable,
+                    price_age_seconds: None,
+                    market_value: None,
+                    unrealized_pnl: None,
+                };
             };
-            let market_value =
-                last_price.map(|price| round(position.quantity.value() * price.value()));
-            let unrealized_pnl = market_value.map(|value| {
-                value - round(position.quantity.value() * position.average_price.value())
-            });
-            if let Some(value) = market_value {
-                positions_value += value;
-            }
+            let unrealized_pnl =
+                settlement_value(position.quantity, position.average_price, currency)
+                    .ok()
+                    .map(|cost| market_value.value() - cost.value());
+            positions_value = positions_value
+                .checked_add(market_value, "positions value")
+                .unwrap_or(positions_value);
             PositionValuation {
                 position,
-                last_price,
+                last_price: Some(price),
                 price_source,
                 price_age_seconds,
-                market_value: market_value.map(Money::from_stored),
+                market_value: Some(market_value),
                 unrealized_pnl,
             }
         })
         .collect();
-    let total_equity = Money::from_stored(account.balance.value() + positions_value);
+    let total_equity = Money::from_stored(account.balance.value() + positions_value.value());
     Summary {
         account,
         positions,
-        positions_value: Money::from_stored(positions_value),
+        positions_value,
         total_equity,
         prices_degraded,
     }
