@@ -9,8 +9,9 @@
 //!   their own wallet, even with that role;
 //! - the role `wallet:admin` may do everything on any wallet.
 //!
-//! A missing, malformed, forged or expired token is 401; a valid token without the right is
-//! 403. With `auth.mode = "none"` every caller may do everything (local use).
+//! A missing, malformed, forged or expired token, one used before its `nbf`, or one whose `iss`
+//! or `aud` is not the configured `auth.jwt_issuer` / `auth.jwt_audience` is 401; a valid token
+//! without the right is 403. With `auth.mode = "none"` every caller may do everything (local use).
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use wallet_domain::UserId;
 
-use crate::config::{AuthMode, JwtKey};
+use crate::config::{AuthMode, AuthSettings, JwtKey};
 use crate::problem::ApiError;
 
 /// Role of the payments service: may deposit into any wallet.
@@ -55,13 +56,13 @@ struct Claims {
 }
 
 impl Authenticator {
-    /// An authenticator for `mode`.
+    /// An authenticator for `settings`.
     ///
     /// # Errors
     /// A message when the RS256 key is not a PEM RSA public key (the configuration check
     /// refuses it first).
-    pub fn new(mode: &AuthMode) -> Result<Self, String> {
-        let verifier = match mode {
+    pub fn new(settings: &AuthSettings) -> Result<Self, String> {
+        let verifier = match &settings.mode {
             AuthMode::None => None,
             AuthMode::Jwt(key) => {
                 let (key, algorithm) = match key {
@@ -78,8 +79,24 @@ impl Authenticator {
                 let mut validation = Validation::new(algorithm);
                 // `exp` and `sub` are mandatory: a token that never expires or names nobody
                 // is refused.
-                validation.set_required_spec_claims(&["exp", "sub"]);
+                let mut required = vec!["exp", "sub"];
+                validation.validate_nbf = true;
                 validation.leeway = 5;
+                // Identity providers put `aud` in every token; without a configured audience
+                // it is not checked (jsonwebtoken would refuse every token that has one).
+                // A configured issuer or audience is also required to be present.
+                match &settings.audience {
+                    Some(audience) => {
+                        validation.set_audience(&[audience]);
+                        required.push("aud");
+                    }
+                    None => validation.validate_aud = false,
+                }
+                if let Some(issuer) = &settings.issuer {
+                    validation.set_issuer(&[issuer]);
+                    required.push("iss");
+                }
+                validation.set_required_spec_claims(&required);
                 Some(Arc::new((key, validation)))
             }
         };

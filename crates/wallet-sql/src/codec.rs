@@ -27,6 +27,20 @@ pub(crate) enum Backend {
 /// Text format of instants on SQLite: fixed width, so that text order is time order.
 const SQLITE_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
+/// The earliest instant every backend stores.
+fn time_min() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("1000-01-01T00:00:00Z")
+        .map(|at| at.to_utc())
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// The latest instant every backend stores.
+fn time_max() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999Z")
+        .map(|at| at.to_utc())
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 impl Backend {
     /// An amount as a bind value.
     pub(crate) fn decimal(self, value: Decimal) -> Value {
@@ -46,8 +60,13 @@ impl Backend {
         }
     }
 
-    /// An instant as a bind value.
+    /// An instant as a bind value, moved into the years 1000–9999 that every backend can
+    /// compare: below MySQL's `DATETIME` range or past four-digit years (where SQLite's text
+    /// order breaks, `+10000-…` sorting before `2026-…`), an instant would compare wrongly.
+    /// Nothing is stored outside that range, so a bound moved to its edge selects the same
+    /// rows.
     pub(crate) fn time(self, value: DateTime<Utc>) -> Value {
+        let value = value.clamp(time_min(), time_max());
         match self {
             Backend::MySql => Value::from(value.naive_utc()),
             Backend::Sqlite => Value::from(value.format(SQLITE_TIME_FORMAT).to_string()),

@@ -184,6 +184,11 @@ pub enum AuthMode {
 pub struct AuthSettings {
     /// `auth.mode` with its key.
     pub mode: AuthMode,
+    /// `auth.jwt_issuer`: the `iss` every token must carry; `None` when empty (not checked).
+    pub issuer: Option<String>,
+    /// `auth.jwt_audience`: a value the token's `aud` must hold; `None` when empty (not
+    /// checked, and a token's `aud` is then accepted whatever it says).
+    pub audience: Option<String>,
 }
 
 /// `[wallet]`.

@@ -83,6 +83,8 @@ struct RawAuth {
     mode: String,
     jwt_hs256_secret: String,
     jwt_rs256_public_key_pem: String,
+    jwt_issuer: String,
+    jwt_audience: String,
 }
 
 #[derive(Deserialize)]
@@ -283,6 +285,9 @@ impl RawPrices {
     }
 }
 
+/// Shortest HS256 secret accepted, in bytes.
+const JWT_HS256_SECRET_BYTES_MIN: usize = 32;
+
 impl RawAuth {
     fn validate(self) -> Result<AuthSettings, SettingsError> {
         let secret = self.jwt_hs256_secret;
@@ -290,6 +295,17 @@ impl RawAuth {
         let mode = match self.mode.trim() {
             "none" => AuthMode::None,
             "jwt" => match (secret.is_empty(), pem.is_empty()) {
+                // A short shared secret can be brute-forced offline from one token (RFC 7518
+                // §3.2 asks for at least the hash size: 256 bits).
+                (false, true) if secret.len() < JWT_HS256_SECRET_BYTES_MIN => {
+                    return Err(invalid(
+                        "auth.jwt_hs256_secret",
+                        format!(
+                            "must be at least {JWT_HS256_SECRET_BYTES_MIN} bytes, got {}",
+                            secret.len()
+                        ),
+                    ));
+                }
                 (false, true) => AuthMode::Jwt(JwtKey::Hs256(SecretString::from(secret))),
                 (true, false) => {
                     // Refuse a key that cannot verify anything now rather than 401 every call.
@@ -322,6 +338,14 @@ impl RawAuth {
                 ));
             }
         };
-        Ok(AuthSettings { mode })
+        let optional = |value: String| {
+            let value = value.trim().to_owned();
+            (!value.is_empty()).then_some(value)
+        };
+        Ok(AuthSettings {
+            mode,
+            issuer: optional(self.jwt_issuer),
+            audience: optional(self.jwt_audience),
+        })
     }
 }

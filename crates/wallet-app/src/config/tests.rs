@@ -53,7 +53,11 @@ fn environment_overrides_use_double_underscores() {
             ("WALLET__DATABASE__MIGRATE_ON_START", "false"),
             ("WALLET__KAFKA__BROKERS", "k1:9092,k2:9092"),
             ("WALLET__AUTH__MODE", "jwt"),
-            ("WALLET__AUTH__JWT_HS256_SECRET", "1e5"),
+            (
+                "WALLET__AUTH__JWT_HS256_SECRET",
+                "1e500000000000000000000000000000",
+            ),
+            ("WALLET__AUTH__JWT_AUDIENCE", "broker-wallet"),
             ("WALLET__LOG__FORMAT", "json"),
             // Not a setting: the file-name variable shares the prefix, not the separator.
             ("WALLET_CONFIG", "/nowhere.toml"),
@@ -74,7 +78,9 @@ fn environment_overrides_use_double_underscores() {
         panic!("jwt mode expected");
     };
     // A secret that looks like a number is kept verbatim.
-    assert_eq!(secret.expose_secret(), "1e5");
+    assert_eq!(secret.expose_secret(), "1e500000000000000000000000000000");
+    assert_eq!(settings.auth.audience.as_deref(), Some("broker-wallet"));
+    assert_eq!(settings.auth.issuer, None);
     assert_eq!(settings.log.format, LogFormat::Json);
 }
 
@@ -95,6 +101,16 @@ fn invalid_values_name_their_key() {
     assert!(error_of(&[("WALLET__DATABASE__URL", "postgres://x")]).contains("database.url"));
     assert!(error_of(&[("WALLET__AUTH__MODE", "jwt")]).contains("auth.jwt_hs256_secret"));
     assert!(error_of(&[("WALLET__AUTH__MODE", "basic")]).contains("auth.mode"));
+    assert_eq!(
+        error_of(&[
+            ("WALLET__AUTH__MODE", "jwt"),
+            (
+                "WALLET__AUTH__JWT_HS256_SECRET",
+                "0123456789abcdef0123456789abcde"
+            )
+        ]),
+        "configuration error: auth.jwt_hs256_secret: must be at least 32 bytes, got 31"
+    );
     assert!(error_of(&[("WALLET__PRICES__KEY_KIND", "list")]).contains("prices.key_kind"));
     assert!(error_of(&[("WALLET__PRICES__KEY_PATTERN", "p:")]).contains("prices.key_pattern"));
     assert!(
@@ -132,7 +148,10 @@ fn secrets_do_not_show_in_debug_output() {
         env(&[
             ("WALLET__DATABASE__URL", "mysql://root:hunter2@db/wallet"),
             ("WALLET__AUTH__MODE", "jwt"),
-            ("WALLET__AUTH__JWT_HS256_SECRET", "topsecret"),
+            (
+                "WALLET__AUTH__JWT_HS256_SECRET",
+                "topsecret-topsecret-topsecret-top",
+            ),
         ]),
     )
     .unwrap();

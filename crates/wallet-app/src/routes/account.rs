@@ -12,7 +12,7 @@ use crate::problem::{ApiError, Problem, WalletRouteErrors};
     get,
     path = "/api/v1/wallet/{userId}",
     tag = "wallet",
-    params(("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -")),
+    params(("userId" = String, Path, description = "1–100 characters of A-Z a-z 0-9 . _ : @ + -")),
     responses(
         (status = 200, description = "The account", body = AccountResponse),
         (status = 400, description = "INVALID_USER_ID", body = Problem,

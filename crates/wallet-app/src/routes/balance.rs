@@ -35,7 +35,7 @@ fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
     path = "/api/v1/wallet/{userId}/balance",
     tag = "wallet",
     params(
-        ("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -"),
+        ("userId" = String, Path, description = "1–100 characters of A-Z a-z 0-9 . _ : @ + -"),
         BalanceQuery,
     ),
     responses(

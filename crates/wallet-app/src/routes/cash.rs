@@ -1,6 +1,7 @@
-//! Deposit and withdraw (SPEC §5): the amount comes from the `amount` query parameter or a
-//! JSON body `{"amount": …}`, as a string or a number read exactly from the raw JSON text
-//! (never through `f64`); an `Idempotency-Key` makes a retry apply once.
+//! Deposit and withdraw (SPEC §5): the amount comes from the `amount` query parameter, a JSON
+//! body `{"amount": …}` (a string or a number read exactly from the raw JSON text, never
+//! through `f64`) or a form body `amount=…` (as the Java wallet's clients post it); an
+//! `Idempotency-Key` makes a retry apply once.
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -34,6 +35,45 @@ struct AmountBody<'a> {
     amount: Option<&'a RawValue>,
 }
 
+/// The form body the Java wallet's clients post: `amount=100.50`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AmountForm {
+    amount: Option<String>,
+}
+
+/// The media type of a request body, lower-cased without parameters.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|media| media.trim().to_ascii_lowercase())
+}
+
+/// The amount's text in a JSON body: an object whose only key is `amount`.
+fn json_amount(body: &[u8]) -> Result<Option<String>, ApiError> {
+    // serde reads a struct from a JSON array too (`[1]` as `{"amount": 1}`); a body is an
+    // object, and nothing else is one.
+    if !body.trim_ascii_start().starts_with(b"{") {
+        return Err(ApiError::BadRequest(
+            "invalid JSON body: it must be an object such as {\"amount\": \"100.50\"}".to_owned(),
+        ));
+    }
+    let parsed: AmountBody<'_> = serde_json::from_slice(body)
+        .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")))?;
+    parsed.amount.map(raw_amount).transpose()
+}
+
+/// The amount's text in a form body.
+fn form_amount(body: &[u8]) -> Result<Option<String>, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::BadRequest("invalid form body: not UTF-8".to_owned()))?;
+    let form = web::Query::<AmountForm>::from_query(text.trim())
+        .map_err(|error| ApiError::BadRequest(format!("invalid form body: {error}")))?;
+    Ok(form.into_inner().amount)
+}
+
 /// The amount's text, from the query or the body (not both).
 fn amount_text(
     query: Option<String>,
@@ -43,20 +83,19 @@ fn amount_text(
     let body_text = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let is_json = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .map(|media| media.trim().to_ascii_lowercase())
-            .is_some_and(|media| media == "application/json" || media.ends_with("+json"));
-        if !is_json {
-            return Err(ApiError::UnsupportedMediaType(
-                "a request body must be application/json".to_owned(),
-            ));
+        match media_type(headers).as_deref() {
+            Some(media) if media == "application/json" || media.ends_with("+json") => {
+                json_amount(body)?
+            }
+            Some("application/x-www-form-urlencoded") => form_amount(body)?,
+            _ => {
+                return Err(ApiError::UnsupportedMediaType(
+                    "a request body must be application/json or \
+                     application/x-www-form-urlencoded"
+                        .to_owned(),
+                ));
+            }
         }
-        let parsed: AmountBody<'_> = serde_json::from_slice(body)
-            .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")))?;
-        parsed.amount.map(raw_amount).transpose()?
     };
     match (query, body_text) {
         (Some(_), Some(_)) => Err(ApiError::InvalidAmount(
@@ -126,7 +165,7 @@ async fn operation(
     path = "/api/v1/wallet/{userId}/deposit",
     tag = "wallet",
     params(
-        ("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -"),
+        ("userId" = String, Path, description = "1–100 characters of A-Z a-z 0-9 . _ : @ + -"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry apply once"),
         AmountQuery,
     ),
@@ -166,7 +205,7 @@ pub async fn deposit(
     path = "/api/v1/wallet/{userId}/withdraw",
     tag = "wallet",
     params(
-        ("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -"),
+        ("userId" = String, Path, description = "1–100 characters of A-Z a-z 0-9 . _ : @ + -"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry apply once"),
         AmountQuery,
     ),
@@ -232,6 +271,30 @@ mod tests {
     }
 
     #[test]
+    fn form_bodies_carry_the_amount() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/x-www-form-urlencoded; charset=UTF-8"),
+        );
+        assert_eq!(
+            amount_text(None, &headers, b"amount=100.50").unwrap(),
+            "100.50"
+        );
+        assert_eq!(amount_text(None, &headers, b"amount=1e2").unwrap(), "1e2");
+        for body in [&b"amount=1&amount=2"[..], b"value=1", b"amount=1&x=2"] {
+            assert!(matches!(
+                amount_text(None, &headers, body),
+                Err(ApiError::BadRequest(_))
+            ));
+        }
+        assert!(matches!(
+            amount_text(None, &headers, b"other"),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[test]
     fn other_shapes_are_refused() {
         let headers = json_headers();
         for body in [
@@ -253,6 +316,13 @@ mod tests {
             amount_text(None, &HeaderMap::new(), br#"{"amount": 1}"#),
             Err(ApiError::UnsupportedMediaType(_))
         ));
+        // Positional fields: serde would read the array as `{"amount": 1}`.
+        for body in [&b"[1]"[..], b" [\"5\"]", b"[1, 2]"] {
+            assert!(matches!(
+                amount_text(None, &headers, body),
+                Err(ApiError::BadRequest(_))
+            ));
+        }
         assert!(matches!(
             amount_text(Some("1".into()), &headers, br#"{"amount": 1}"#),
             Err(ApiError::InvalidAmount(_))

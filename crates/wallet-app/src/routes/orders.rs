@@ -13,7 +13,7 @@ use crate::problem::{ApiError, Problem, WalletRouteErrors};
     path = "/api/v1/wallet/{userId}/orders/{orderId}",
     tag = "wallet",
     params(
-        ("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -"),
+        ("userId" = String, Path, description = "1–100 characters of A-Z a-z 0-9 . _ : @ + -"),
         ("orderId" = i64, Path, description = "The Order API's order id (positive)"),
     ),
     responses(

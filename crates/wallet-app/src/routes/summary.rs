@@ -13,7 +13,7 @@ use crate::problem::{ApiError, Problem, WalletRouteErrors};
     get,
     path = "/api/v1/wallet/{userId}/summary",
     tag = "wallet",
-    params(("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -")),
+    params(("userId" = String, Path, description = "1–100 characters of A-Z a-z 0-9 . _ : @ + -")),
     responses(
         (status = 200, description = "The valued portfolio", body = SummaryResponse),
         (status = 400, description = "INVALID_USER_ID", body = Problem,
@@ -40,7 +40,7 @@ pub async fn summary(
     get,
     path = "/api/v1/wallet/{userId}/positions",
     tag = "wallet",
-    params(("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -")),
+    params(("userId" = String, Path, description = "1–100 characters of A-Z a-z 0-9 . _ : @ + -")),
     responses(
         (status = 200, description = "The positions", body = Vec<PositionResponse>),
         (status = 400, description = "INVALID_USER_ID", body = Problem,

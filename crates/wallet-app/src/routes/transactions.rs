@@ -84,7 +84,7 @@ fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
     path = "/api/v1/wallet/{userId}/transactions",
     tag = "wallet",
     params(
-        ("userId" = String, Path, description = "1–64 characters of A-Z a-z 0-9 . _ : @ -"),
+        ("userId" = String, Path, description = "1–100 characters of A-Z a-z 0-9 . _ : @ + -"),
         StatementQuery,
     ),
     responses(

@@ -131,6 +131,57 @@ async fn bad_tokens_are_unauthorized() {
     }
 }
 
+fn token_with(claims: serde_json::Value) -> String {
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// `nbf` is honoured; an `aud` is accepted while no audience is configured (identity providers
+/// put one in every token), and `iss` / `aud` are checked once `auth.jwt_issuer` /
+/// `auth.jwt_audience` are set.
+#[tokio::test]
+async fn registered_claims_are_checked() {
+    let now = Utc::now().timestamp();
+    let claims = |extra: serde_json::Value| {
+        let mut claims = json!({"sub": "alice", "exp": now + 3600});
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        format!("Bearer {}", token_with(claims))
+    };
+    let app = jwt_app().await;
+    let path = "/api/v1/wallet/alice/balance?at=2026-01-01T00:00:00Z";
+    let not_yet = call(&app, "GET", path, Some(&claims(json!({"nbf": now + 600})))).await;
+    assert_problem(not_yet, StatusCode::UNAUTHORIZED, "UNAUTHORIZED").await;
+    let with_audience = claims(json!({"aud": "some-api", "iss": "https://id.example/"}));
+    let response = call(&app, "GET", path, Some(&with_audience)).await;
+    assert_problem(response, StatusCode::NOT_FOUND, "ACCOUNT_NOT_FOUND").await;
+
+    let strict = spawn_app_with(|settings| {
+        settings.auth.mode = AuthMode::Jwt(JwtKey::Hs256(SecretString::from(SECRET)));
+        settings.auth.issuer = Some("https://id.example/".to_owned());
+        settings.auth.audience = Some("broker-wallet".to_owned());
+    })
+    .await;
+    let right = claims(json!({"aud": ["x", "broker-wallet"], "iss": "https://id.example/"}));
+    let response = call(&strict, "GET", path, Some(&right)).await;
+    assert_problem(response, StatusCode::NOT_FOUND, "ACCOUNT_NOT_FOUND").await;
+    for wrong in [
+        claims(json!({"aud": "some-api", "iss": "https://id.example/"})),
+        claims(json!({"aud": "broker-wallet", "iss": "https://evil.example/"})),
+        claims(json!({"aud": "broker-wallet"})),
+        claims(json!({"iss": "https://id.example/"})),
+    ] {
+        let response = call(&strict, "GET", path, Some(&wrong)).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "UNAUTHORIZED").await;
+    }
+}
+
 /// A user may not read or withdraw from another user's wallet, nor deposit into their own.
 #[tokio::test]
 async fn users_are_confined_to_their_own_wallet() {

@@ -280,6 +280,14 @@ async fn balance_at_a_time_reads_the_ledger() {
     )
     .await;
     assert_eq!(latest["balance"], "150.00");
+    // 23:59 before UTC on the last day of year 9999 is in UTC year 10000: after everything.
+    let far_future = json_with(
+        app.get("/api/v1/wallet/u1/balance?at=9999-12-31T23:59:59-23:59")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(far_future["balance"], "150.00");
     let before = json_with(
         app.get("/api/v1/wallet/u1/balance?at=2000-01-01T00:00:00Z")
             .await,

@@ -1,7 +1,7 @@
 //! The reads of the HTTP API, the sweeper and the relay: statement pages, balance at a time,
 //! expired holds, the outbox, and idempotent deposits.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration};
 use wallet_domain::ports::{Outbox, WalletReader};
 use wallet_domain::usecases::ApplyError;
 use wallet_domain::{CashError, EventOutcome, HoldStatus, OrderId};
@@ -79,6 +79,22 @@ async fn balance_at_reads_the_ledger(database: &TestDatabase) {
         .unwrap();
     assert_eq!(later.balance.value(), decimal("130.25"));
     assert_eq!(later.blocked_balance.value(), decimal("0"));
+    // Instants outside four-digit years compare like the edges of what is stored: the end of
+    // year 9999 minus 23:59 is in UTC year 10000, after every entry; year 1 before all.
+    let far_future = DateTime::parse_from_rfc3339("9999-12-31T23:59:59-23:59")
+        .unwrap()
+        .to_utc();
+    let future = store
+        .balance_at(&timely, far_future)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(future.balance.value(), decimal("130.25"));
+    let far_past = DateTime::parse_from_rfc3339("0001-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let past = store.balance_at(&timely, far_past).await.unwrap().unwrap();
+    assert_eq!(past.balance.value(), decimal("0"));
     assert_eq!(
         store.balance_at(&user("nobody"), second).await.unwrap(),
         None
