@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod dto;
+pub mod jobs;
 pub mod openapi;
 pub mod prices;
 pub mod problem;
@@ -19,7 +20,6 @@ pub mod retry;
 pub mod routes;
 mod server;
 pub mod startup;
-pub mod tasks;
 pub mod telemetry;
 
 pub use config::Settings;

@@ -10,8 +10,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use secrecy::ExposeSecret;
 use thiserror::Error;
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::watch;
 use wallet_domain::Currency;
 use wallet_domain::usecases::WalletService;
 use wallet_kafka::{ConsumerHealth, EmbeddedBroker, KafkaSettings};
@@ -23,12 +22,13 @@ use crate::backend::Wallet;
 use crate::config::{
     AuthMode, Brokers, DatabaseSettings, KafkaConfig, PriceKeyKind, PricesSettings, Settings,
 };
+use crate::jobs::supervisor::{self, SupervisedTask, Supervisor, TaskHealth};
+use crate::jobs::{self, sweeper};
 use crate::prices::Prices;
 use crate::read_cache::{CacheInvalidator, CachingStore, ReadCache};
 use crate::routes::ApiState;
 use crate::routes::health::{Check, Readiness};
 use crate::server::{http_server, listener_display, shutdown_signal};
-use crate::tasks::{self, Fatal, Supervisor};
 use crate::telemetry;
 
 /// Why the service could not start (or stopped abnormally). Messages name the setting.
@@ -49,9 +49,13 @@ pub enum StartupError {
     /// The HTTP server cannot bind or failed.
     #[error("server.bind: {0}")]
     Server(#[from] std::io::Error),
-    /// A supervised task panicked.
-    #[error("task {} panicked: {}", .0.task, .0.reason)]
-    TaskPanicked(Fatal),
+    /// Tasks that did not stop within `server.shutdown_timeout_seconds`: the process must exit
+    /// anyway (their threads may be stuck in a client library).
+    #[error(
+        "background task(s) {} did not stop within server.shutdown_timeout_seconds",
+        .0.join(", ")
+    )]
+    ShutdownTimedOut(Vec<&'static str>),
 }
 
 /// The running service.
@@ -59,8 +63,7 @@ pub struct Application {
     port: u16,
     server: Server,
     shutdown: watch::Sender<bool>,
-    fatal: mpsc::UnboundedReceiver<Fatal>,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Vec<SupervisedTask>,
     shutdown_timeout: Duration,
     prices: Prices,
     read_cache: Option<Arc<ReadCache>>,
@@ -172,6 +175,20 @@ fn database_check(store: &SqlStore) -> Check {
     })
 }
 
+/// Readiness of the background tasks: none down or recovering from a failure.
+fn tasks_check(health: TaskHealth) -> Check {
+    Check::new("background_tasks", move || {
+        let problems = health.problems();
+        async move {
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(problems.join("; "))
+            }
+        }
+    })
+}
+
 /// Readiness of the consumer: running, assigned and not retrying, or what is wrong.
 fn consumer_check(health: ConsumerHealth) -> Check {
     Check::new("kafka_consumer", move || {
@@ -277,7 +294,7 @@ impl Application {
         // Bound first: a port in use fails start-up before anything else is started.
         let listener = TcpListener::bind(settings.server.bind)?;
         let port = listener.local_addr()?.port();
-        let authenticator = Authenticator::new(&settings.auth.mode)
+        let authenticator = Authenticator::new(&settings.auth)
             .map_err(|error| StartupError::Settings(crate::config::SettingsError(error)))?;
         let sql_store =
             connect_store(&settings.database, settings.database.migrate_on_start).await?;
@@ -291,9 +308,11 @@ impl Application {
         let prices = price_feed(&settings.prices)?;
         let currency = settings.wallet.default_currency;
         let (shutdown, shutdown_receiver) = watch::channel(false);
-        let (fatal_sender, fatal) = mpsc::unbounded_channel();
-        let mut supervisor = Supervisor::new(shutdown_receiver, fatal_sender);
-        let mut checks = vec![database_check(store.inner())];
+        let mut supervisor = Supervisor::new(shutdown_receiver);
+        let mut checks = vec![
+            database_check(store.inner()),
+            tasks_check(supervisor.health()),
+        ];
         if let Prices::Redis(feed) = &prices {
             let feed = feed.clone();
             checks.push(Check::new("redis", move || {
@@ -314,11 +333,11 @@ impl Application {
         supervisor.spawn("hold-sweeper", move |shutdown| {
             let service = WalletService::new(sweeper_store.clone(), currency)
                 .with_conflict_pause(crate::retry::conflict_pause());
-            tasks::run_sweeper(service, sweeper_store.clone(), ttl, interval, shutdown)
+            sweeper::run_sweeper(service, sweeper_store.clone(), ttl, interval, shutdown)
         });
         let upkeep_handle = metrics.clone();
         supervisor.spawn("metrics-upkeep", move |shutdown| {
-            tasks::run_metrics_upkeep(upkeep_handle.clone(), shutdown)
+            jobs::run_metrics_upkeep(upkeep_handle.clone(), shutdown)
         });
 
         let api = ApiState {
@@ -345,8 +364,7 @@ impl Application {
             port,
             server,
             shutdown,
-            fatal,
-            tasks: supervisor.into_handles(),
+            tasks: supervisor.into_tasks(),
             shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_seconds),
             prices,
             read_cache: cache,
@@ -383,12 +401,12 @@ impl Application {
         self.broker.as_ref().map(EmbeddedBroker::bootstrap_servers)
     }
 
-    /// Serves until SIGTERM or SIGINT (or a task panics), then stops consuming, lets the
-    /// consumer commit its batch, drains HTTP and returns.
+    /// Serves until SIGTERM or SIGINT, then stops consuming, lets the consumer commit its
+    /// batch, drains HTTP and returns.
     ///
     /// # Errors
-    /// [`StartupError::Server`] when the HTTP server failed, [`StartupError::TaskPanicked`]
-    /// when a task panicked: the process should exit non-zero.
+    /// [`StartupError::Server`] when the HTTP server failed, [`StartupError::ShutdownTimedOut`]
+    /// naming the tasks that did not stop in time: the process should exit non-zero.
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
         self.run_until(shutdown_signal()).await
     }
@@ -398,7 +416,7 @@ impl Application {
     ///
     /// # Errors
     /// As [`Application::run_until_stopped`].
-    pub async fn run_until(mut self, stop: impl Future<Output = ()>) -> Result<(), StartupError> {
+    pub async fn run_until(self, stop: impl Future<Output = ()>) -> Result<(), StartupError> {
         let handle = self.server.handle();
         let mut server = tokio::spawn(self.server);
         let mut outcome = Ok(());
@@ -413,22 +431,22 @@ impl Application {
                     Err(error) => Err(StartupError::Server(std::io::Error::other(error))),
                 };
             }
-            Some(fatal) = self.fatal.recv() => outcome = Err(StartupError::TaskPanicked(fatal)),
         }
         // Stop consuming first: the consumer finishes and commits its batch while HTTP drains.
         let _ = self.shutdown.send(true);
         if !server_done {
             handle.stop(true).await;
         }
-        let tasks = futures::future::join_all(self.tasks);
-        if tokio::time::timeout(self.shutdown_timeout, tasks)
-            .await
-            .is_err()
-        {
-            tracing::warn!(
+        // The Kafka clients close inside their tasks, so the embedded broker they talk to is
+        // dropped only after them (or after the deadline).
+        let stuck = supervisor::stop(self.tasks, self.shutdown_timeout).await;
+        if !stuck.is_empty() {
+            tracing::error!(
+                tasks = stuck.join(", "),
                 timeout_seconds = self.shutdown_timeout.as_secs(),
                 "background tasks did not stop within server.shutdown_timeout_seconds"
             );
+            outcome = outcome.and(Err(StartupError::ShutdownTimedOut(stuck)));
         }
         drop(self.broker);
         tracing::info!("stopped");

@@ -35,6 +35,9 @@ pub enum DeadLetterReason {
     SettlementNotCovered,
     /// An amount computed from the event does not fit the wallet's range.
     AmountOutOfRange,
+    /// The wallet failed on this event (a bug, reported with its cause): dead-lettered so that
+    /// the rest of its partition goes on, to be replayed once the wallet is fixed.
+    ProcessingFailed,
 }
 
 impl DeadLetterReason {
@@ -56,6 +59,7 @@ impl DeadLetterReason {
             DeadLetterReason::OrderMismatch => "ORDER_MISMATCH",
             DeadLetterReason::SettlementNotCovered => "SETTLEMENT_NOT_COVERED",
             DeadLetterReason::AmountOutOfRange => "AMOUNT_OUT_OF_RANGE",
+            DeadLetterReason::ProcessingFailed => "PROCESSING_FAILED",
         }
     }
 

@@ -22,6 +22,9 @@ pub const CONSUMER_LAG: &str = "wallet_consumer_lag";
 /// Wallet events the outbox relay published and the broker acknowledged.
 pub const OUTBOX_PUBLISHED_TOTAL: &str = "wallet_outbox_published_total";
 
+/// Events whose application panicked on their own and were dead-lettered `PROCESSING_FAILED`.
+pub const APPLY_PANICS_TOTAL: &str = "wallet_apply_panics_total";
+
 /// The `status` label of a record that did not parse.
 pub(crate) const STATUS_UNPARSED: &str = "UNPARSED";
 
@@ -56,4 +59,8 @@ pub(crate) fn lag(lag: i64) {
 
 pub(crate) fn outbox_published(count: usize) {
     metrics::counter!(OUTBOX_PUBLISHED_TOTAL).increment(count as u64);
+}
+
+pub(crate) fn apply_panic() {
+    metrics::counter!(APPLY_PANICS_TOTAL).increment(1);
 }

@@ -2,7 +2,7 @@
 //! partitions go, count what is assigned), statistics (consumer lag) and client errors, all
 //! reflected in [`ConsumerHealth`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rdkafka::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
@@ -20,6 +20,9 @@ pub(crate) struct WalletContext {
     /// Bumped on every rebalance; the loop compares it to drop records of partitions it lost
     /// while it was collecting a batch.
     pub(crate) rebalances: AtomicU64,
+    /// Set once the consumer is closing: the last offsets are committed already, and the
+    /// revocation of the close must make no blocking client call.
+    pub(crate) closing: AtomicBool,
 }
 
 impl WalletContext {
@@ -27,6 +30,7 @@ impl WalletContext {
         WalletContext {
             health,
             rebalances: AtomicU64::new(0),
+            closing: AtomicBool::new(false),
         }
     }
 }
@@ -86,6 +90,10 @@ impl ConsumerContext for WalletContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         self.rebalances.fetch_add(1, Ordering::SeqCst);
         if let Rebalance::Revoke(partitions) = rebalance {
+            if self.closing.load(Ordering::SeqCst) {
+                tracing::info!(count = partitions.count(), "partitions revoked on close");
+                return;
+            }
             // Only offsets of applied (or dead-lettered) records are ever stored, so this
             // commits exactly what was done; whatever was not will be redone by the next owner.
             match consumer.commit_consumer_state(CommitMode::Sync) {
@@ -100,17 +108,23 @@ impl ConsumerContext for WalletContext {
         }
     }
 
-    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         self.rebalances.fetch_add(1, Ordering::SeqCst);
-        // The list is dropped inside this call: a consumer must never be dropped while a list
-        // from `assignment()` is alive (KAFKA.md).
-        let assigned = consumer.assignment().map(|list| list.count()).unwrap_or(0);
-        self.health.set_assigned_partitions(assigned);
+        // The count comes from the rebalance itself, never from `assignment()`: that call
+        // waits for the group's answer without a deadline, and when the group terminates
+        // right after a revocation (on close) the answer never comes and the consumer never
+        // finishes closing (librdkafka #4884). The assignor is eager (range, roundrobin), so an
+        // assignment lists every partition the member now owns and a revocation all it had.
         match rebalance {
             Rebalance::Assign(partitions) => {
-                tracing::info!(count = partitions.count(), assigned, "partitions assigned");
+                let assigned = partitions.count();
+                self.health.set_assigned_partitions(assigned);
+                tracing::info!(assigned, "partitions assigned");
             }
-            Rebalance::Revoke(_) => tracing::info!(assigned, "after revocation"),
+            Rebalance::Revoke(_) => {
+                self.health.set_assigned_partitions(0);
+                tracing::info!("after revocation");
+            }
             Rebalance::Error(error) => {
                 tracing::warn!(%error, "rebalance error");
                 self.health.note_error(format!("rebalance: {error}"));

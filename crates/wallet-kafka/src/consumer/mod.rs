@@ -13,9 +13,13 @@
 //!   partitions still in a batch being collected are dropped (the next owner redoes them, and
 //!   the domain applies them idempotently).
 //!
-//! The loop does not poll the client while it retries the store. Past the client's
-//! `max.poll.interval.ms` (5 min by default) the member leaves the group and its partitions move
-//! on; that is safe because nothing unapplied was committed.
+//! - a batch whose application panics (a bug, never an input: inputs are refused with errors) is
+//!   applied again one event at a time; an event that panics on its own is dead-lettered
+//!   `PROCESSING_FAILED` with the panic's message, so one record can never stop its partition.
+//!
+//! The dispatcher stops polling the client once a lane's inbox is full (that lane is retrying
+//! the store). Past the client's `max.poll.interval.ms` (30 s here) the member leaves the group
+//! and its partitions move on; that is safe because nothing unapplied was committed.
 
 mod batch;
 mod context;
@@ -25,13 +29,17 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use std::panic::AssertUnwindSafe;
+
 use chrono::Utc;
+use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::{Notify, mpsc, watch};
 use wallet_domain::ports::WalletStore;
 use wallet_domain::usecases::WalletService;
+use wallet_domain::{DeadLetterReason, EventOutcome, OrderEvent, Rejection};
 
 use crate::backoff::{Backoff, sleep_unless_shutdown, stopping};
 use crate::error::KafkaError;
@@ -43,6 +51,9 @@ use crate::settings::KafkaSettings;
 
 use batch::Batch;
 use context::{WalletContext, is_no_offset};
+
+/// Longest wait for the client to close (leave the group, flush the dead letters).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often an idle consumer retries a failed commit.
 const IDLE_TICK: Duration = Duration::from_millis(500);
@@ -80,6 +91,25 @@ impl<S> std::fmt::Debug for OrderEventConsumer<S> {
             .field("lanes", &self.shared.settings.apply_lanes)
             .finish_non_exhaustive()
     }
+}
+
+/// How applying events ended.
+enum Applied {
+    /// One outcome per event.
+    Outcomes(Vec<EventOutcome>),
+    /// Shutdown was requested while a transient failure was being retried.
+    Abandoned,
+    /// The use case panicked, with this message.
+    Panicked(String),
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 /// How the processing of one batch ended.
@@ -182,8 +212,13 @@ impl<S: WalletStore> OrderEventConsumer<S> {
                     backoff.reset();
                     // Partitions are never negative; the modulo keeps the index in range.
                     let lane = usize::try_from(record.partition()).unwrap_or(0) % lane_count;
-                    if lanes[lane].send(record).await.is_err() {
-                        break; // the lane gave up for shutdown
+                    // A full inbox must not hold shutdown up: the lane may be stuck retrying.
+                    let sent = tokio::select! {
+                        sent = lanes[lane].send(record) => sent.is_ok(),
+                        _ = shutdown.wait_for(|stop| *stop) => false,
+                    };
+                    if !sent {
+                        break; // shutdown, or the lane gave up for it
                     }
                 }
                 Some(Err(error)) => {
@@ -294,30 +329,74 @@ impl<S: WalletStore> Shared<S> {
         }
     }
 
+    /// Applies `events` in one transaction, retrying transient store failures with backoff
+    /// until shutdown.
+    async fn apply(&self, events: &[OrderEvent], shutdown: &mut watch::Receiver<bool>) -> Applied {
+        let mut backoff = self.backoff();
+        loop {
+            let attempt = AssertUnwindSafe(self.service.apply_order_events(events, Utc::now()))
+                .catch_unwind()
+                .await;
+            match attempt {
+                Ok(Ok(outcomes)) => return Applied::Outcomes(outcomes),
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, events = events.len(), "apply failed; retrying");
+                    metrics::retry("store");
+                    self.health.retrying(format!("apply: {error}"));
+                    if !backoff.wait(shutdown).await {
+                        return Applied::Abandoned;
+                    }
+                }
+                Err(panic) => return Applied::Panicked(panic_message(panic.as_ref())),
+            }
+        }
+    }
+
+    /// The outcome of every event of the batch: applied together, or, when that panics, one
+    /// at a time, each event that panics on its own becoming a dead letter. `None` when
+    /// shutdown cut a retry short.
+    async fn outcomes(
+        &self,
+        events: &[OrderEvent],
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Option<Vec<EventOutcome>> {
+        if events.is_empty() {
+            return Some(Vec::new());
+        }
+        let cause = match self.apply(events, shutdown).await {
+            Applied::Outcomes(outcomes) => return Some(outcomes),
+            Applied::Abandoned => return None,
+            Applied::Panicked(cause) => cause,
+        };
+        tracing::error!(%cause, events = events.len(), "applying a batch panicked; applying its events one at a time");
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in events {
+            match self.apply(std::slice::from_ref(event), shutdown).await {
+                Applied::Outcomes(mut one) => outcomes.push(one.pop()?),
+                Applied::Abandoned => return None,
+                Applied::Panicked(cause) => {
+                    tracing::error!(
+                        order_id = event.order_id.get(),
+                        user_id = %event.user_id,
+                        %cause,
+                        "applying an event panicked; dead-lettering it"
+                    );
+                    metrics::apply_panic();
+                    outcomes.push(EventOutcome::DeadLetter(Rejection::new(
+                        DeadLetterReason::ProcessingFailed,
+                        format!("the wallet failed applying this event: {cause}"),
+                    )));
+                }
+            }
+        }
+        Some(outcomes)
+    }
+
     /// Applies the batch, dead-letters what must be, then stores the offsets.
     async fn process(&self, batch: Batch, shutdown: &mut watch::Receiver<bool>) -> BatchEnd {
         let started = Instant::now();
-        let outcomes = if batch.events().is_empty() {
-            Vec::new()
-        } else {
-            let mut backoff = self.backoff();
-            loop {
-                match self
-                    .service
-                    .apply_order_events(batch.events(), Utc::now())
-                    .await
-                {
-                    Ok(outcomes) => break outcomes,
-                    Err(error) => {
-                        tracing::warn!(%error, events = batch.events().len(), "apply failed; retrying");
-                        metrics::retry("store");
-                        self.health.retrying(format!("apply: {error}"));
-                        if !backoff.wait(shutdown).await {
-                            return BatchEnd::Abandoned;
-                        }
-                    }
-                }
-            }
+        let Some(outcomes) = self.outcomes(batch.events(), shutdown).await else {
+            return BatchEnd::Abandoned;
         };
         let apply_elapsed = started.elapsed();
         metrics::batch(batch.len(), apply_elapsed);
@@ -409,21 +488,32 @@ impl<S: WalletStore> Shared<S> {
     }
 }
 
-/// Leaves the group and closes the client off the async threads (closing waits for the broker
-/// to acknowledge the leave).
+/// Leaves the group and closes the client on a thread of its own (closing waits for the broker
+/// to acknowledge the leave), for at most [`CLOSE_TIMEOUT`]: a client that does not finish
+/// closing in time is left behind on its thread, and the consumer still returns.
 async fn close<S: WalletStore>(shared: Arc<Shared<S>>) {
+    shared.context.closing.store(true, Ordering::SeqCst);
     shared.consumer.unsubscribe();
     let health = shared.health.clone();
-    let closed = tokio::task::spawn_blocking(move || {
-        shared.dead_letters.flush(Duration::from_secs(5));
-        drop(shared);
-    })
-    .await;
-    if let Err(error) = closed {
-        tracing::warn!(%error, "consumer close failed");
+    let (closed_sender, closed) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("wallet-consumer-close".to_owned())
+        .spawn(move || {
+            shared.dead_letters.flush(Duration::from_secs(5));
+            drop(shared);
+            let _ = closed_sender.send(());
+        });
+    match spawned {
+        Ok(_) => match tokio::time::timeout(CLOSE_TIMEOUT, closed).await {
+            Ok(_) => tracing::info!("order-event consumer stopped"),
+            Err(_) => tracing::error!(
+                timeout_seconds = CLOSE_TIMEOUT.as_secs(),
+                "the Kafka consumer did not finish closing; leaving it behind"
+            ),
+        },
+        Err(error) => tracing::error!(%error, "cannot start the thread that closes the consumer"),
     }
     health.set_running(false);
-    tracing::info!("order-event consumer stopped");
 }
 
 /// Creates an [`OrderEventConsumer`] and runs it until `shutdown`.

@@ -5,6 +5,7 @@ mod support;
 
 mod faults;
 mod outbox;
+mod panics;
 mod poison;
 mod rebalance;
 mod restart;

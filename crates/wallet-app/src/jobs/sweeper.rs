@@ -1,0 +1,74 @@
+//! The hold-expiry sweeper (SPEC §3): releases, once, the holds still active that saw no final
+//! event within `wallet.hold_ttl_hours`.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch;
+use wallet_domain::EventOutcome;
+use wallet_domain::ports::{WalletReader, WalletStore};
+use wallet_domain::usecases::WalletService;
+
+use super::sleep_or_shutdown;
+
+/// Most holds expired in one sweeper transaction.
+pub const SWEEP_BATCH_MAX: u32 = 200;
+
+/// Every `interval`, releases the holds still active that were created more than `ttl` ago, in
+/// transactions of at most [`SWEEP_BATCH_MAX`].
+///
+/// Store failures are logged and retried at the next tick: the sweeper is never the reason
+/// the service stops.
+pub async fn run_sweeper<S, R>(
+    service: WalletService<S>,
+    reader: R,
+    ttl: chrono::Duration,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), String>
+where
+    S: WalletStore,
+    R: WalletReader,
+{
+    tracing::info!(
+        ttl_hours = ttl.num_hours(),
+        interval_seconds = interval.as_secs(),
+        "hold-expiry sweeper started"
+    );
+    loop {
+        if sleep_or_shutdown(interval, &mut shutdown).await {
+            return Ok(());
+        }
+        // A full batch may hide more: sweep again at once until a partial one.
+        loop {
+            let now = Utc::now();
+            let expired = match reader.expired_holds(now - ttl, SWEEP_BATCH_MAX).await {
+                Ok(expired) => expired,
+                Err(error) => {
+                    tracing::warn!(%error, "sweeper cannot list expired holds; retrying later");
+                    break;
+                }
+            };
+            if expired.is_empty() {
+                break;
+            }
+            match service.expire_holds(&expired, now).await {
+                Ok(outcomes) => {
+                    let applied = outcomes
+                        .iter()
+                        .filter(|outcome| matches!(outcome, EventOutcome::Applied))
+                        .count();
+                    tracing::info!(expired = applied, "sweeper released expired holds");
+                    metrics::counter!("wallet_holds_expired_total").increment(applied as u64);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "sweeper cannot expire holds; retrying later");
+                    break;
+                }
+            }
+            if expired.len() < SWEEP_BATCH_MAX as usize || *shutdown.borrow() {
+                break;
+            }
+        }
+    }
+}
