@@ -19,6 +19,7 @@ mod m20260501_000003_create_ledger_entries;
 mod m20260501_000004_create_outbox;
 mod m20260501_000005_create_idempotency_keys_and_last_trades;
 mod m20261202_000006_widen_user_ids;
+mod m20261202_000007_create_dead_letter_verdicts;
 
 /// Every migration of the schema, in order.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260501_000004_create_outbox::Migration),
             Box::new(m20260501_000005_create_idempotency_keys_and_last_trades::Migration),
             Box::new(m20261202_000006_widen_user_ids::Migration),
+            Box::new(m20261202_000007_create_dead_letter_verdicts::Migration),
         ]
     }
 }

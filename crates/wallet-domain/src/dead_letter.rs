@@ -1,8 +1,11 @@
 //! Why an order event is dead-lettered: the stable reasons of the `x-error-reason` header.
 
 use std::fmt;
+use std::str::FromStr;
 
 use thiserror::Error;
+
+use crate::hold::{UnknownName, text_enum};
 
 /// Stable reason codes of dead letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,29 +43,25 @@ pub enum DeadLetterReason {
     ProcessingFailed,
 }
 
-impl DeadLetterReason {
-    /// The stable code written to `x-error-reason` and to metrics.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeadLetterReason::InvalidEncoding => "INVALID_ENCODING",
-            DeadLetterReason::InvalidJson => "INVALID_JSON",
-            DeadLetterReason::MissingField => "MISSING_FIELD",
-            DeadLetterReason::InvalidOrderId => "INVALID_ORDER_ID",
-            DeadLetterReason::InvalidUserId => "INVALID_USER_ID",
-            DeadLetterReason::InvalidTicker => "INVALID_TICKER",
-            DeadLetterReason::InvalidQuantity => "INVALID_QUANTITY",
-            DeadLetterReason::InvalidPrice => "INVALID_PRICE",
-            DeadLetterReason::InvalidSide => "INVALID_SIDE",
-            DeadLetterReason::InvalidTimestamp => "INVALID_TIMESTAMP",
-            DeadLetterReason::MissingExecutedPrice => "MISSING_EXECUTED_PRICE",
-            DeadLetterReason::OrderMismatch => "ORDER_MISMATCH",
-            DeadLetterReason::SettlementNotCovered => "SETTLEMENT_NOT_COVERED",
-            DeadLetterReason::AmountOutOfRange => "AMOUNT_OUT_OF_RANGE",
-            DeadLetterReason::ProcessingFailed => "PROCESSING_FAILED",
-        }
-    }
+text_enum!(DeadLetterReason {
+    InvalidEncoding => "INVALID_ENCODING",
+    InvalidJson => "INVALID_JSON",
+    MissingField => "MISSING_FIELD",
+    InvalidOrderId => "INVALID_ORDER_ID",
+    InvalidUserId => "INVALID_USER_ID",
+    InvalidTicker => "INVALID_TICKER",
+    InvalidQuantity => "INVALID_QUANTITY",
+    InvalidPrice => "INVALID_PRICE",
+    InvalidSide => "INVALID_SIDE",
+    InvalidTimestamp => "INVALID_TIMESTAMP",
+    MissingExecutedPrice => "MISSING_EXECUTED_PRICE",
+    OrderMismatch => "ORDER_MISMATCH",
+    SettlementNotCovered => "SETTLEMENT_NOT_COVERED",
+    AmountOutOfRange => "AMOUNT_OUT_OF_RANGE",
+    ProcessingFailed => "PROCESSING_FAILED",
+});
 
+impl DeadLetterReason {
     /// The reason for a field that failed its rule.
     pub(crate) fn invalid_field(field: &str) -> DeadLetterReason {
         match field {
@@ -72,12 +71,6 @@ impl DeadLetterReason {
             "price" | "executedPrice" => DeadLetterReason::InvalidPrice,
             _ => DeadLetterReason::InvalidQuantity,
         }
-    }
-}
-
-impl fmt::Display for DeadLetterReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -111,6 +111,12 @@ pub struct OrderEvent {
     pub status: OrderStatus,
     /// When the Order API says it happened (its local time); informational.
     pub event_timestamp: Option<NaiveDateTime>,
+    /// Which delivery of a record this is (e.g. `order-events-v1/3/1042`: topic, partition,
+    /// offset), set by the adapter that read it; `None` from [`OrderEvent::parse`]. A record
+    /// delivered again after a crash or a rebalance has the same delivery and gets the same
+    /// dead-letter decision as the first time (see [`crate::ports::Verdict`]); a record an
+    /// operator replays is a new delivery and is decided anew.
+    pub delivery: Option<String>,
 }
 
 impl OrderEvent {
@@ -307,6 +313,7 @@ impl OrderEvent {
             side,
             status,
             event_timestamp,
+            delivery: None,
         })
     }
 }

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::account::{Account, LastTrade, Position};
 use crate::amount::{Money, Price};
+use crate::dead_letter::Rejection;
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::{LedgerEntry, StoredLedgerEntry};
@@ -43,6 +44,8 @@ pub struct LoadRequest {
     pub orders: BTreeSet<OrderId>,
     /// HTTP idempotency keys by owner and key.
     pub idempotency_keys: BTreeSet<(UserId, String)>,
+    /// Deliveries of order events, whose earlier dead-letter decisions are needed.
+    pub deliveries: BTreeSet<String>,
 }
 
 /// The rows that exist for a [`LoadRequest`]; absent keys have no row.
@@ -56,6 +59,8 @@ pub struct Snapshot {
     pub holds: Vec<Hold>,
     /// Idempotency records found.
     pub idempotency: Vec<IdempotencyRecord>,
+    /// Dead-letter decisions found for the requested deliveries.
+    pub verdicts: Vec<Verdict>,
 }
 
 /// What a unit of work writes, atomically.
@@ -79,6 +84,8 @@ pub struct ChangeSet {
     pub last_trades: Vec<LastTrade>,
     /// Idempotency records of HTTP requests applied by this unit of work.
     pub idempotency: Vec<IdempotencyRecord>,
+    /// Dead-letter decisions taken by this unit of work (deliveries are new).
+    pub verdicts: Vec<Verdict>,
 }
 
 impl ChangeSet {
@@ -92,7 +99,29 @@ impl ChangeSet {
             && self.outbox.is_empty()
             && self.last_trades.is_empty()
             && self.idempotency.is_empty()
+            && self.verdicts.is_empty()
     }
+}
+
+/// The decision to dead-letter one delivery of an order event, stored with the changes of its
+/// batch.
+///
+/// Whether an event is applied can depend on the state it meets (a fill is covered or not), and
+/// a batch that was applied but whose offsets were not committed yet is delivered again after a
+/// crash or a rebalance, after later events changed that state. The first decision stands: a
+/// redelivered record that was dead-lettered is dead-lettered again (its dead letter may have
+/// been lost with the process), never applied, so every record is decided once, in partition
+/// order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The delivery decided (see [`crate::OrderEvent::delivery`]).
+    pub delivery: String,
+    /// The account the event names.
+    pub user_id: UserId,
+    /// Why it was dead-lettered.
+    pub rejection: Rejection,
+    /// When it was decided.
+    pub decided_at: DateTime<Utc>,
 }
 
 /// A deposit or withdrawal made under an `Idempotency-Key`, and the account it left behind.
@@ -130,7 +159,7 @@ pub trait WalletStore: Send + Sync + 'static {
     /// # Errors
     /// MUST return [`StoreError::Conflict`] (and write nothing) when a row's stored version is
     /// not the one in `changes`, when a new row's key already exists (account, position, hold,
-    /// ledger step, idempotency key), and on deadlocks and lock wait time-outs;
+    /// ledger step, idempotency key, verdict delivery), and on deadlocks and lock wait time-outs;
     /// [`StoreError::Unavailable`] when the database cannot be reached.
     fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
@@ -241,6 +270,13 @@ pub trait WalletReader: Send + Sync + 'static {
         created_before: DateTime<Utc>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<(OrderId, UserId)>, StoreError>> + Send;
+
+    /// How many holds are still active (reserving cash or shares), for the operators'
+    /// dashboard.
+    ///
+    /// # Errors
+    /// As [`WalletReader::account`].
+    fn open_holds(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
 /// A wallet event waiting in the outbox.

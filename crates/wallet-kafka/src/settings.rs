@@ -213,9 +213,6 @@ impl KafkaSettings {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", self.session_timeout_ms.to_string())
             .set("heartbeat.interval.ms", heartbeat_ms.to_string())
-            // Eager assignors: every assignment lists all the member's partitions, which is
-            // what the consumer's health counts (see `consumer::context`).
-            .set("partition.assignment.strategy", "range,roundrobin")
             // Also the rebalance timeout a joining member announces: how long the coordinator
             // waits for the old members of a group to rejoin. A replacement started after a
             // crash waits that long for its partitions, so it is kept well under librdkafka's

@@ -84,6 +84,19 @@ async fn write(
         idempotency,
     )
     .await?;
+    let verdicts = changes
+        .verdicts
+        .iter()
+        .map(|verdict| rows::verdict_values(backend, verdict))
+        .collect();
+    statements += insert_rows(
+        transaction,
+        backend,
+        "dead_letter_verdicts",
+        rows::VERDICT_COLUMNS,
+        verdicts,
+    )
+    .await?;
     Ok(statements)
 }
 

@@ -109,6 +109,23 @@ impl SqlStore {
                 }
             }
         }
+
+        let deliveries: Vec<Value> = request
+            .deliveries
+            .iter()
+            .map(|delivery| Value::from(delivery.as_str()))
+            .collect();
+        for row in self
+            .select_in(
+                "dead_letter_verdicts",
+                rows::VERDICT_COLUMNS,
+                "delivery",
+                deliveries,
+            )
+            .await?
+        {
+            snapshot.verdicts.push(rows::verdict(backend, &row)?);
+        }
         Ok(snapshot)
     }
 

@@ -3,10 +3,10 @@
 //! [`StoreError::Internal`] instead of a wrong balance.
 
 use sea_orm::{QueryResult, Value};
-use wallet_domain::ports::{IdempotencyRecord, StoreError};
+use wallet_domain::ports::{IdempotencyRecord, StoreError, Verdict};
 use wallet_domain::{
-    Account, Currency, DenyReason, EntryType, Hold, LastTrade, LedgerEntry, Money, OrderId,
-    Position, Price, Quantity, StoredLedgerEntry, Ticker, UserId,
+    Account, Currency, DeadLetterReason, DenyReason, EntryType, Hold, LastTrade, LedgerEntry,
+    Money, OrderId, Position, Price, Quantity, Rejection, StoredLedgerEntry, Ticker, UserId,
 };
 
 use crate::codec::{Backend, corrupt, get, parse_name};
@@ -303,6 +303,32 @@ pub(crate) fn idempotency_values(backend: Backend, record: &IdempotencyRecord) -
         backend.time(record.account.created_at),
         backend.time(record.account.updated_at),
         backend.time(record.created_at),
+    ]
+}
+
+/// Columns of `dead_letter_verdicts`, in the order of [`verdict_values`].
+pub(crate) const VERDICT_COLUMNS: &[&str] =
+    &["delivery", "user_id", "reason", "detail", "decided_at"];
+
+/// A dead-letter verdict row.
+pub(crate) fn verdict(backend: Backend, row: &QueryResult) -> Result<Verdict, StoreError> {
+    let reason: DeadLetterReason = parse_name(row, "reason")?;
+    Ok(Verdict {
+        delivery: get(row, "delivery")?,
+        user_id: user_id(row, "user_id")?,
+        rejection: Rejection::new(reason, get::<String>(row, "detail")?),
+        decided_at: backend.get_time(row, "decided_at")?,
+    })
+}
+
+/// Bind values of `verdict`, in [`VERDICT_COLUMNS`] order.
+pub(crate) fn verdict_values(backend: Backend, verdict: &Verdict) -> Vec<Value> {
+    vec![
+        Value::from(verdict.delivery.as_str()),
+        Value::from(verdict.user_id.as_str()),
+        Value::from(verdict.rejection.reason.as_str()),
+        Value::from(verdict.rejection.detail.as_str()),
+        backend.time(verdict.decided_at),
     ]
 }
 

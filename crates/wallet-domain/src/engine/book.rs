@@ -10,7 +10,7 @@ use crate::amount::{Currency, Price};
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::{LedgerEntry, StatementLine};
-use crate::ports::{ChangeSet, IdempotencyRecord, Snapshot};
+use crate::ports::{ChangeSet, IdempotencyRecord, Snapshot, Verdict};
 use crate::wallet_event::{WalletEvent, WalletEventType};
 
 #[derive(Debug)]
@@ -38,6 +38,8 @@ pub struct WalletBook {
     holds: HashMap<OrderId, Tracked<Hold>>,
     idempotency: HashMap<(UserId, String), IdempotencyRecord>,
     new_idempotency: Vec<IdempotencyRecord>,
+    verdicts: HashMap<String, Verdict>,
+    new_verdicts: Vec<Verdict>,
     ledger: Vec<LedgerEntry>,
     outbox: Vec<WalletEvent>,
     last_trades: HashMap<Ticker, LastTrade>,
@@ -75,6 +77,12 @@ impl WalletBook {
                 .map(|record| ((record.user_id.clone(), record.key.clone()), record))
                 .collect(),
             new_idempotency: Vec::new(),
+            verdicts: snapshot
+                .verdicts
+                .into_iter()
+                .map(|verdict| (verdict.delivery.clone(), verdict))
+                .collect(),
+            new_verdicts: Vec::new(),
             ledger: Vec::new(),
             outbox: Vec::new(),
             last_trades: HashMap::new(),
@@ -158,6 +166,17 @@ impl WalletBook {
                 changed: true,
             },
         );
+    }
+
+    /// The dead-letter decision already taken for `delivery`, if any.
+    pub(crate) fn verdict(&self, delivery: &str) -> Option<&Verdict> {
+        self.verdicts.get(delivery)
+    }
+
+    pub(crate) fn remember_verdict(&mut self, verdict: Verdict) {
+        self.verdicts
+            .insert(verdict.delivery.clone(), verdict.clone());
+        self.new_verdicts.push(verdict);
     }
 
     pub(crate) fn remember_idempotency(&mut self, record: IdempotencyRecord) {
@@ -268,6 +287,7 @@ impl WalletBook {
             outbox: self.outbox,
             last_trades,
             idempotency: self.new_idempotency,
+            verdicts: self.new_verdicts,
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::dead_letter::{DeadLetterReason, Rejection};
 use crate::hold::{Hold, HoldStatus};
 use crate::ids::OrderId;
 use crate::order_event::{OrderEvent, OrderStatus};
+use crate::ports::Verdict;
 
 pub(super) fn dead_letter(reason: DeadLetterReason, detail: impl Into<String>) -> EventOutcome {
     EventOutcome::DeadLetter(Rejection::new(reason, detail))
@@ -43,8 +44,26 @@ pub(super) fn new_hold(event: &OrderEvent, now: DateTime<Utc>) -> Hold {
 
 impl WalletBook {
     /// Applies one order event. Never fails: every outcome, including a dead letter, is a
-    /// value, and a dead-lettered event leaves the book as it was.
+    /// value, and a dead-lettered event leaves the book as it was but for the decision, which
+    /// is recorded under the event's delivery: the same delivery again is dead-lettered again,
+    /// whatever the state it meets then.
     pub fn apply_order_event(&mut self, event: &OrderEvent, now: DateTime<Utc>) -> EventOutcome {
+        if let Some(verdict) = event.delivery.as_deref().and_then(|d| self.verdict(d)) {
+            return EventOutcome::DeadLetter(verdict.rejection.clone());
+        }
+        let outcome = self.decide(event, now);
+        if let (EventOutcome::DeadLetter(rejection), Some(delivery)) = (&outcome, &event.delivery) {
+            self.remember_verdict(Verdict {
+                delivery: delivery.clone(),
+                user_id: event.user_id.clone(),
+                rejection: rejection.clone(),
+                decided_at: now,
+            });
+        }
+        outcome
+    }
+
+    fn decide(&mut self, event: &OrderEvent, now: DateTime<Utc>) -> EventOutcome {
         if let Some(hold) = self.hold(event.order_id)
             && (hold.user_id != event.user_id
                 || hold.side != event.side

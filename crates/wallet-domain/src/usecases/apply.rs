@@ -134,6 +134,9 @@ impl<S: WalletStore> WalletService<S> {
                 .positions
                 .insert((event.user_id.clone(), event.ticker.clone()));
             request.orders.insert(event.order_id);
+            if let Some(delivery) = &event.delivery {
+                request.deliveries.insert(delivery.clone());
+            }
         }
         self.unit_of_work(&request, |book| {
             Ok::<_, ApplyError>(

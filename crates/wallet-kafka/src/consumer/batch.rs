@@ -28,6 +28,17 @@ pub(crate) struct Batch {
     events: Vec<OrderEvent>,
 }
 
+/// The delivery of a record, under which its dead-letter decision is kept: a record read again
+/// (its offsets were not committed) is the same delivery; a replayed one has a new offset.
+fn delivery(record: &OwnedMessage) -> String {
+    format!(
+        "{}/{}/{}",
+        record.topic(),
+        record.partition(),
+        record.offset()
+    )
+}
+
 impl Batch {
     pub(crate) fn parse(records: Vec<OwnedMessage>) -> Batch {
         let mut parsed = Vec::with_capacity(records.len());
@@ -35,7 +46,8 @@ impl Batch {
         for record in &records {
             // A tombstone (no value) parses as an empty document and is dead-lettered.
             match OrderEvent::parse(record.payload().unwrap_or_default()) {
-                Ok(event) => {
+                Ok(mut event) => {
+                    event.delivery = Some(delivery(record));
                     parsed.push(Parsed::Event(events.len()));
                     events.push(event);
                 }

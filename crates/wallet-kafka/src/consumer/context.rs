@@ -108,23 +108,25 @@ impl ConsumerContext for WalletContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         self.rebalances.fetch_add(1, Ordering::SeqCst);
-        // The count comes from the rebalance itself, never from `assignment()`: that call
-        // waits for the group's answer without a deadline, and when the group terminates
-        // right after a revocation (on close) the answer never comes and the consumer never
-        // finishes closing (librdkafka #4884). The assignor is eager (range, roundrobin), so an
-        // assignment lists every partition the member now owns and a revocation all it had.
+        // On close the group terminates right after the revocation, and `assignment()`, which
+        // waits for the group's answer without a deadline, can wait forever: the answer is
+        // dropped with the group (librdkafka #4884) and the consumer never finishes closing.
+        // A closing consumer owns nothing any more; otherwise the client is asked. Its list is
+        // dropped inside this call: a consumer must never be dropped while a list from
+        // `assignment()` is alive (KAFKA.md).
+        let assigned = if self.closing.load(Ordering::SeqCst) {
+            0
+        } else {
+            consumer.assignment().map(|list| list.count()).unwrap_or(0)
+        };
+        self.health.set_assigned_partitions(assigned);
         match rebalance {
             Rebalance::Assign(partitions) => {
-                let assigned = partitions.count();
-                self.health.set_assigned_partitions(assigned);
-                tracing::info!(assigned, "partitions assigned");
+                tracing::info!(count = partitions.count(), assigned, "partitions assigned");
             }
-            Rebalance::Revoke(_) => {
-                self.health.set_assigned_partitions(0);
-                tracing::info!("after revocation");
-            }
+            Rebalance::Revoke(_) => tracing::info!(assigned, "after revocation"),
             Rebalance::Error(error) => {
                 tracing::warn!(%error, "rebalance error");
                 self.health.note_error(format!("rebalance: {error}"));

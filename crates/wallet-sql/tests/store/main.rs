@@ -8,6 +8,7 @@ mod conflict;
 mod decimals;
 mod migrations;
 mod reads;
+mod redelivery;
 mod story;
 mod support;
 mod throughput;
