@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
+use wallet_domain::ledger::StatementLine;
 use wallet_domain::ports::BalanceAt;
 use wallet_domain::usecases::{PositionValuation, Summary};
 use wallet_domain::{Account, Currency, Hold, Money, StoredLedgerEntry, UserId};
@@ -36,6 +37,8 @@ pub struct AccountResponse {
     pub available_balance: String,
     /// When the account last changed.
     pub updated_at: DateTime<Utc>,
+    /// When the account was opened (by its first deposit).
+    pub created_at: DateTime<Utc>,
 }
 
 impl From<&Account> for AccountResponse {
@@ -48,6 +51,7 @@ impl From<&Account> for AccountResponse {
             blocked_balance: cash(account.blocked_balance.value(), currency),
             available_balance: cash(account.available_balance().value(), currency),
             updated_at: account.updated_at,
+            created_at: account.created_at,
         }
     }
 }
@@ -160,24 +164,40 @@ impl From<&Summary> for SummaryResponse {
     }
 }
 
-/// One ledger entry of the statement.
+/// One ledger entry of the statement: the Java wallet's fields (`id`, `userId`, `orderId`,
+/// `transactionType`, `amount`, `createdAt`), which the broker's frontend reads, and the exact
+/// effects of the entry.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransactionResponse {
     /// Position in the ledger (increasing).
     pub id: i64,
-    /// `DEPOSIT`, `WITHDRAWAL`, `RESERVE`, `REFUND`, `SETTLEMENT`, `SALE`, `ASSET_RESERVE`,
-    /// `ASSET_RELEASE`.
-    #[serde(rename = "type")]
-    #[schema(example = "DEPOSIT")]
-    pub entry_type: String,
+    /// The account.
+    #[schema(example = "investor-42")]
+    pub user_id: String,
     /// The order, for entries caused by one.
     pub order_id: Option<i64>,
-    /// Signed change of the balance.
-    #[schema(example = "100.00")]
-    pub amount: String,
-    /// Signed change of the blocked balance.
+    /// The Java wallet's kind: `RESERVE`, `SETTLEMENT` (a buy's cost or a sale's proceeds),
+    /// `REFUND`, `DEPOSIT`, `WITHDRAWAL`, `ASSET_RESERVE`, `ASSET_RELEASE`.
+    #[schema(example = "RESERVE")]
+    pub transaction_type: String,
+    /// The Java wallet's amount: RESERVE the cash reserved, REFUND the cash released,
+    /// SETTLEMENT / DEPOSIT / WITHDRAWAL the signed change of the balance; null where no cash
+    /// moves (the share-side entries).
+    #[schema(example = "3855.00")]
+    pub amount: Option<String>,
+    /// When the wallet booked it (the same instant as `occurredAt`).
+    pub created_at: DateTime<Utc>,
+    /// This wallet's kind: `DEPOSIT`, `WITHDRAWAL`, `RESERVE`, `REFUND`, `SETTLEMENT`, `SALE`,
+    /// `ASSET_RESERVE`, `ASSET_RELEASE`.
+    #[serde(rename = "type")]
+    #[schema(example = "RESERVE")]
+    pub entry_type: String,
+    /// Signed change of the balance (0.00 for a reservation).
     #[schema(example = "0.00")]
+    pub cash_amount: String,
+    /// Signed change of the blocked balance.
+    #[schema(example = "3855.00")]
     pub blocked_amount: String,
     /// Instrument, for entries that move shares.
     pub ticker: Option<String>,
@@ -198,11 +218,16 @@ impl TransactionResponse {
     #[must_use]
     pub fn new(stored: &StoredLedgerEntry, currency: Currency) -> Self {
         let entry = &stored.entry;
+        let line = StatementLine::of(entry);
         TransactionResponse {
             id: stored.id,
-            entry_type: entry.entry_type.as_str().to_owned(),
+            user_id: entry.user_id.to_string(),
             order_id: entry.order_id.map(|order| order.get()),
-            amount: cash(entry.cash_amount, currency),
+            transaction_type: line.transaction_type.as_str().to_owned(),
+            amount: line.amount.map(|amount| cash(amount, currency)),
+            created_at: entry.occurred_at,
+            entry_type: entry.entry_type.as_str().to_owned(),
+            cash_amount: cash(entry.cash_amount, currency),
             blocked_amount: cash(entry.blocked_amount, currency),
             ticker: entry.ticker.as_ref().map(ToString::to_string),
             quantity: entry.quantity.normalize().to_string(),
@@ -212,16 +237,6 @@ impl TransactionResponse {
             occurred_at: entry.occurred_at,
         }
     }
-}
-
-/// A page of the statement, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TransactionPage {
-    /// The entries.
-    pub items: Vec<TransactionResponse>,
-    /// Pass as `cursor` to get the next (older) page; null on the last page.
-    pub next_cursor: Option<String>,
 }
 
 /// The hold of one order.

@@ -6,13 +6,15 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
     AccountResponse, AmountRequest, BalanceAtResponse, HoldResponse, PositionResponse,
-    SummaryResponse, TransactionPage, TransactionResponse,
+    SummaryResponse, TransactionResponse,
 };
 use crate::problem::Problem;
 use crate::routes;
 
 /// Path of the OpenAPI document.
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
+/// Where springdoc served the Java wallet's document; the same document here.
+pub const JAVA_OPENAPI_PATH: &str = "/api-docs";
 
 /// The API description.
 #[derive(Debug, OpenApi)]
@@ -34,6 +36,8 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
         routes::health::live,
         routes::health::ready,
         routes::health::metrics,
+        routes::health::actuator_health,
+        routes::health::actuator_liveness,
     ),
     components(schemas(
         AccountResponse,
@@ -42,11 +46,10 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
         HoldResponse,
         PositionResponse,
         SummaryResponse,
-        TransactionPage,
         TransactionResponse,
         Problem,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &JavaPrefix),
     tags(
         (name = "wallet", description = "Accounts, cash, positions, statement, order holds"),
         (name = "operations", description = "Health and metrics"),
@@ -69,5 +72,42 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Describes every wallet route under the Java wallet's plural prefix too (see
+/// [`routes::WALLET_PREFIXES`]), as a copy whose operation ids end in `_plural`.
+struct JavaPrefix;
+
+impl Modify for JavaPrefix {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let [ours, java] = routes::WALLET_PREFIXES;
+        let ours = format!("{ours}/");
+        let copies: Vec<(String, utoipa::openapi::PathItem)> = openapi
+            .paths
+            .paths
+            .iter()
+            .filter_map(|(path, item)| {
+                let rest = path.strip_prefix(&ours)?;
+                let mut item = item.clone();
+                for operation in [
+                    &mut item.get,
+                    &mut item.put,
+                    &mut item.post,
+                    &mut item.delete,
+                    &mut item.patch,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    operation.operation_id = operation
+                        .operation_id
+                        .as_ref()
+                        .map(|id| format!("{id}_plural"));
+                }
+                Some((format!("{java}/{rest}"), item))
+            })
+            .collect();
+        openapi.paths.paths.extend(copies);
     }
 }

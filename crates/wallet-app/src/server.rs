@@ -16,7 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Authenticator;
 use crate::config::Settings;
-use crate::openapi::{ApiDoc, OPENAPI_PATH};
+use crate::openapi::{ApiDoc, JAVA_OPENAPI_PATH, OPENAPI_PATH};
 use crate::problem::{ApiError, problem_for_status};
 use crate::routes::health::Readiness;
 use crate::routes::{self, ApiState};
@@ -45,6 +45,8 @@ pub(crate) fn http_server(
     let authenticator = web::Data::new(authenticator);
     let metrics = web::Data::new(metrics);
     let openapi = ApiDoc::openapi();
+    // Serialising a document built from static annotations cannot fail.
+    let openapi_json = openapi.to_json().unwrap_or_default();
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(ErrorHandlers::new().default_handler(problem_for_status))
@@ -71,6 +73,19 @@ pub(crate) fn http_server(
             .configure(routes::configure_api)
             .configure(routes::health::configure)
             .service(web::redirect("/swagger-ui", "/swagger-ui/"))
+            // springdoc's paths, which the broker's people have bookmarked.
+            .service(web::redirect("/swagger-ui.html", "/swagger-ui/"))
+            .service(web::resource(JAVA_OPENAPI_PATH).route(web::get().to({
+                let document = openapi_json.clone();
+                move || {
+                    let document = document.clone();
+                    async move {
+                        actix_web::HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(document)
+                    }
+                }
+            })))
             .service(SwaggerUi::new("/swagger-ui/{_:.*}").url(OPENAPI_PATH, openapi.clone()))
             // An empty 404, rewritten to problem+json (with the path) by the error handlers.
             .default_service(web::to(actix_web::HttpResponse::NotFound))

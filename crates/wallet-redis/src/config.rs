@@ -2,8 +2,10 @@
 //! prices and how long the wallet waits for them. Plain structs with defaults; the app crate
 //! maps its layered configuration onto them, so this crate needs no serde.
 
-/// The default key pattern: the seed's market-data contract, a hash per ticker.
-pub const KEY_PATTERN_DEFAULT: &str = "ticker:price:{ticker}";
+/// The default key pattern: where the broker's asset service, the only writer of prices,
+/// `SETEX`es a plain string per ticker. (The Java wallet read a hash `ticker:price:{ticker}`
+/// that nothing writes.)
+pub const KEY_PATTERN_DEFAULT: &str = "market:price:{ticker}";
 
 /// The placeholder in a key pattern that the upper-case ticker replaces.
 pub const TICKER_PLACEHOLDER: &str = "{ticker}";
@@ -38,8 +40,9 @@ impl PriceKeyKind {
 }
 
 impl Default for PriceKeyKind {
+    /// The asset service's plain strings.
     fn default() -> Self {
-        Self::default_hash()
+        PriceKeyKind::String
     }
 }
 
@@ -49,9 +52,9 @@ pub struct RedisPriceConfig {
     /// Redis URL, e.g. `redis://127.0.0.1:6379/0`. Default `redis://127.0.0.1:6379`.
     pub url: String,
     /// Key of a ticker's price, with `{ticker}` (exactly once) standing for the upper-case
-    /// ticker. Default [`KEY_PATTERN_DEFAULT`]; the asset service uses `market:price:{ticker}`.
+    /// ticker. Default [`KEY_PATTERN_DEFAULT`], the asset service's.
     pub key_pattern: String,
-    /// Hash field or plain string. Default: the hash with fields `price` and `updatedAt`.
+    /// Hash field or plain string. Default: plain string, as the asset service writes it.
     pub kind: PriceKeyKind,
     /// Budget of one look-up, connecting included; past it the feed reports an error and the
     /// summary falls back to last trades. Default 50 ms: a summary must stay fast when Redis
@@ -172,10 +175,10 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_the_seed_contract() {
+    fn defaults_are_the_asset_services_layout() {
         let config = RedisPriceConfig::default();
-        assert_eq!(config.key_pattern, "ticker:price:{ticker}");
-        assert_eq!(config.kind, PriceKeyKind::default_hash());
+        assert_eq!(config.key_pattern, "market:price:{ticker}");
+        assert_eq!(config.kind, PriceKeyKind::String);
         assert_eq!(config.timeout_ms, 50);
         assert_eq!(config.string_ttl_seconds, 600);
         assert!(config.validate().is_ok());

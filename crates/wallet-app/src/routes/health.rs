@@ -1,6 +1,8 @@
 //! Operations endpoints: `/health/live` (the process answers), `/health/ready` (each
 //! dependency answers within its time budget; 503 naming the failing ones) and `/metrics`
-//! (Prometheus text).
+//! (Prometheus text), and the same under the Spring Boot Actuator paths the broker's probes and
+//! its Prometheus scrape job use for every service: `/actuator/health` (with its `liveness`
+//! and `readiness` groups) in Actuator's `{"status":"UP"}` shape, `/actuator/prometheus`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -124,10 +126,50 @@ pub async fn metrics(handle: web::Data<PrometheusHandle>) -> HttpResponse {
         .body(handle.render())
 }
 
+/// Readiness in Spring Boot Actuator's shape: `{"status":"UP","components":{…}}`, or 503 with
+/// `"DOWN"` and the failing component's error.
+#[utoipa::path(get, path = "/actuator/health", tag = "operations",
+    responses(
+        (status = 200, description = "`{\"status\":\"UP\", \"components\": …}`"),
+        (status = 503, description = "`{\"status\":\"DOWN\", \"components\": …}` naming the \
+            failing component"),
+    ))]
+pub async fn actuator_health(readiness: web::Data<Readiness>) -> HttpResponse {
+    let mut components = Map::new();
+    let mut up = true;
+    for (name, outcome) in readiness.run().await {
+        let component = match outcome {
+            Ok(()) => json!({"status": "UP"}),
+            Err(error) => {
+                up = false;
+                json!({"status": "DOWN", "details": {"error": error}})
+            }
+        };
+        components.insert(name.to_owned(), component);
+    }
+    let (status, word) = if up {
+        (StatusCode::OK, "UP")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "DOWN")
+    };
+    HttpResponse::build(status).json(json!({"status": word, "components": components}))
+}
+
+/// Liveness in Actuator's shape.
+#[utoipa::path(get, path = "/actuator/health/liveness", tag = "operations",
+    responses((status = 200, description = "`{\"status\":\"UP\"}`")))]
+pub async fn actuator_liveness() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "UP"}))
+}
+
 /// Registers the operations endpoints.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(web::resource("/health/live").route(web::get().to(live)))
         .service(web::resource("/health/ready").route(web::get().to(ready)))
-        .service(web::resource("/metrics").route(web::get().to(metrics)));
+        .service(web::resource("/metrics").route(web::get().to(metrics)))
+        .service(web::resource("/actuator/health").route(web::get().to(actuator_health)))
+        .service(web::resource("/actuator/health/liveness").route(web::get().to(actuator_liveness)))
+        .service(web::resource("/actuator/health/readiness").route(web::get().to(actuator_health)))
+        .service(web::resource("/actuator/prometheus").route(web::get().to(metrics)));
 }

@@ -84,27 +84,33 @@ pub fn parse_order(text: &str) -> Result<OrderId, ApiError> {
     OrderId::parse(text).map_err(|error| ApiError::InvalidOrderId(error.to_string()))
 }
 
-/// Registers the `/api/v1/wallet` routes. Each resource answers an unknown method with 405
-/// (rewritten to problem+json by the error middleware).
+/// The prefixes every wallet route is served under: ours, and the Java wallet's plural one,
+/// which the broker's Order API (its Feign client of `summary`) and frontend call.
+pub const WALLET_PREFIXES: [&str; 2] = ["/api/v1/wallet", "/api/v1/wallets"];
+
+/// Registers the wallet routes under each of [`WALLET_PREFIXES`]. Each resource answers an
+/// unknown method with 405 (rewritten to problem+json by the error middleware).
 ///
 /// The user id is matched once, by the scope: a pattern with a parameter is a regex that the
 /// router tries resource by resource, and with `/{userId}` in every resource a summary cost
 /// three of them (a tenth of the service's CPU under load). Inside the scope the resources are
 /// static paths.
 pub fn configure_api(config: &mut web::ServiceConfig) {
-    config.service(
-        web::scope("/api/v1/wallet/{userId}")
-            // Balances are private and change with every order: no cache may keep them.
-            .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-            .service(web::resource("/summary").route(web::get().to(summary::summary)))
-            .service(web::resource("/positions").route(web::get().to(summary::positions)))
-            .service(web::resource("/deposit").route(web::post().to(cash::deposit)))
-            .service(web::resource("/withdraw").route(web::post().to(cash::withdraw)))
-            .service(
-                web::resource("/transactions").route(web::get().to(transactions::transactions)),
-            )
-            .service(web::resource("/orders/{orderId}").route(web::get().to(orders::hold)))
-            .service(web::resource("/balance").route(web::get().to(balance::balance_at)))
-            .service(web::resource("").route(web::get().to(account::account))),
-    );
+    for prefix in WALLET_PREFIXES {
+        config.service(wallet_scope(prefix));
+    }
+}
+
+fn wallet_scope(prefix: &str) -> impl actix_web::dev::HttpServiceFactory + use<> {
+    web::scope(&format!("{prefix}/{{userId}}"))
+        // Balances are private and change with every order: no cache may keep them.
+        .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+        .service(web::resource("/summary").route(web::get().to(summary::summary)))
+        .service(web::resource("/positions").route(web::get().to(summary::positions)))
+        .service(web::resource("/deposit").route(web::post().to(cash::deposit)))
+        .service(web::resource("/withdraw").route(web::post().to(cash::withdraw)))
+        .service(web::resource("/transactions").route(web::get().to(transactions::transactions)))
+        .service(web::resource("/orders/{orderId}").route(web::get().to(orders::hold)))
+        .service(web::resource("/balance").route(web::get().to(balance::balance_at)))
+        .service(web::resource("").route(web::get().to(account::account)))
 }

@@ -3,6 +3,8 @@
 
 use actix_web::{HttpResponse, web};
 
+use wallet_domain::usecases::ValuationError;
+
 use super::{ApiState, parse_user};
 use crate::auth::Caller;
 use crate::dto::{PositionResponse, SummaryResponse};
@@ -42,10 +44,9 @@ pub async fn summary(
     tag = "wallet",
     params(("userId" = String, Path, description = "1–100 characters of A-Z a-z 0-9 . _ : @ + -")),
     responses(
-        (status = 200, description = "The positions", body = Vec<PositionResponse>),
+        (status = 200, description = "The positions; empty for a user without an account",
+            body = Vec<PositionResponse>),
         (status = 400, description = "INVALID_USER_ID", body = Problem,
-            content_type = "application/problem+json"),
-        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem,
             content_type = "application/problem+json"),
         WalletRouteErrors,
     ),
@@ -58,6 +59,13 @@ pub async fn positions(
 ) -> Result<HttpResponse, ApiError> {
     let user = parse_user(&path)?;
     caller.may_access(&user)?;
-    let summary = state.wallet.summary(&user).await?;
-    Ok(HttpResponse::Ok().json(PositionResponse::list(&summary)))
+    // The Java wallet answered a user without an account with an empty list, and the
+    // frontend calls `.filter()` on whatever comes back.
+    match state.wallet.summary(&user).await {
+        Ok(summary) => Ok(HttpResponse::Ok().json(PositionResponse::list(&summary))),
+        Err(ValuationError::AccountNotFound(_)) => {
+            Ok(HttpResponse::Ok().json(Vec::<PositionResponse>::new()))
+        }
+        Err(error) => Err(error.into()),
+    }
 }

@@ -1,16 +1,19 @@
-//! `GET …/transactions?limit=&cursor=`: the ledger, newest first, paginated with an opaque
-//! cursor (`{items, nextCursor}`).
+//! `GET …/transactions?limit=&cursor=`: the ledger, newest first, as a JSON array (the
+//! broker's frontend calls `.filter()` on it), paginated with an opaque cursor whose next page
+//! is in a `Link: <…>; rel="next"` header (RFC 8288). A user without an account has an empty
+//! statement, as the Java wallet answered.
 //!
 //! The cursor names the last entry of the page (`v1:<ledger id>`, hex-encoded so clients do not
 //! build one): the next page holds the entries below it, stable however many are added in
 //! the meantime.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::{ApiState, parse_user};
 use crate::auth::Caller;
-use crate::dto::{TransactionPage, TransactionResponse};
+use crate::dto::TransactionResponse;
 use crate::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// Page size when none is asked for.
@@ -88,11 +91,12 @@ fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
         StatementQuery,
     ),
     responses(
-        (status = 200, description = "One page of the statement", body = TransactionPage),
+        (status = 200, description = "One page of the statement, newest first; empty for a user \
+            without an account", body = Vec<TransactionResponse>,
+            headers(("Link" = String, description = "`<…?limit=…&cursor=…>; rel=\"next\"` \
+                when an older page exists"))),
         (status = 400, description = "INVALID_USER_ID, INVALID_LIMIT, INVALID_CURSOR",
             body = Problem,
-            content_type = "application/problem+json"),
-        (status = 404, description = "ACCOUNT_NOT_FOUND", body = Problem,
             content_type = "application/problem+json"),
         WalletRouteErrors,
     ),
@@ -102,25 +106,35 @@ pub async fn transactions(
     caller: Caller,
     path: web::Path<String>,
     query: web::Query<StatementQuery>,
+    request: HttpRequest,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let user = parse_user(&path)?;
     caller.may_access(&user)?;
     let limit = parse_limit(query.limit.as_deref())?;
     let before_id = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let account = state.existing_account(&user).await?;
+    let Some(account) = state.wallet.account(&user).await? else {
+        return Ok(HttpResponse::Ok().json(Vec::<TransactionResponse>::new()));
+    };
     // One entry more than asked tells whether another page exists without a count query.
     let mut entries = state.wallet.statement(&user, before_id, limit + 1).await?;
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| entries.last().map(|entry| encode_cursor(entry.id)))
-        .flatten();
-    let items = entries
+    let items: Vec<TransactionResponse> = entries
         .iter()
         .map(|entry| TransactionResponse::new(entry, account.currency))
         .collect();
-    Ok(HttpResponse::Ok().json(TransactionPage { items, next_cursor }))
+    let mut response = HttpResponse::Ok();
+    if more && let Some(last) = entries.last() {
+        // Relative to the request (RFC 8288 §3.2), so the next page keeps its prefix.
+        let next = format!(
+            "<{}?limit={limit}&cursor={}>; rel=\"next\"",
+            request.path(),
+            encode_cursor(last.id)
+        );
+        response.insert_header((header::LINK, next));
+    }
+    Ok(response.json(items))
 }
 
 #[cfg(test)]

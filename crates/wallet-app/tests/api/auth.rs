@@ -246,7 +246,8 @@ async fn admins_act_on_any_wallet() {
     )
     .await;
     assert_eq!(
-        json_with(response, StatusCode::OK).await["items"]
+        json_with(response, StatusCode::OK)
+            .await
             .as_array()
             .unwrap()
             .len(),

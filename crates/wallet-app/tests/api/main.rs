@@ -8,6 +8,7 @@ mod cash;
 mod cli;
 mod errors;
 mod helpers;
+mod java;
 mod operations;
 mod prices;
 mod read_cache;

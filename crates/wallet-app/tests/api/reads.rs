@@ -104,12 +104,24 @@ async fn positions_are_valued_as_in_the_summary() {
     // 100 × 37.123 = 3712.30; 3712.30 − 3840.00 = −127.70.
     assert_eq!(petr["marketValue"], "3712.30");
     assert_eq!(petr["unrealizedPnl"], "-127.70");
-    let response = app.get("/api/v1/wallet/nobody/positions").await;
-    assert_problem(response, StatusCode::NOT_FOUND, "ACCOUNT_NOT_FOUND").await;
+    // The Java wallet answered a user without an account with an empty list.
+    let none = json_with(
+        app.get("/api/v1/wallet/nobody/positions").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(none, serde_json::json!([]));
 }
 
-/// The statement is newest first; pages follow `nextCursor` until it is null, with no entry
-/// twice and none missed.
+/// The next page of a statement, from its `Link: <…>; rel="next"` header.
+fn next_link(response: &reqwest::Response) -> Option<String> {
+    let link = response.headers().get("link")?.to_str().ok()?;
+    let target = link.strip_prefix('<')?.split_once(">; rel=\"next\"")?.0;
+    Some(target.to_owned())
+}
+
+/// The statement is a JSON array, newest first; pages follow the `Link` header until there is
+/// none, with no entry lost or repeated.
 #[tokio::test]
 async fn transactions_are_paginated_newest_first() {
     let app = spawn_app().await;
@@ -120,19 +132,26 @@ async fn transactions_are_paginated_newest_first() {
     let mut path = "/api/v1/wallet/u1/transactions?limit=2".to_owned();
     let mut pages = 0;
     loop {
-        let page = json_with(app.get(&path).await, StatusCode::OK).await;
+        let response = app.get(&path).await;
+        let next = next_link(&response);
+        let page = json_with(response, StatusCode::OK).await;
         pages += 1;
-        for item in page["items"].as_array().unwrap() {
+        for item in page.as_array().unwrap() {
             assert_eq!(item["type"], "DEPOSIT");
+            assert_eq!(item["transactionType"], "DEPOSIT");
             assert_eq!(item["orderId"], Value::Null);
             seen.push((
                 item["amount"].as_str().unwrap().to_owned(),
                 item["balanceAfter"].as_str().unwrap().to_owned(),
             ));
         }
-        match page["nextCursor"].as_str() {
-            Some(cursor) => {
-                path = format!("/api/v1/wallet/u1/transactions?limit=2&cursor={cursor}");
+        match next {
+            Some(next) => {
+                assert!(
+                    next.starts_with("/api/v1/wallet/u1/transactions?limit=2&cursor="),
+                    "{next}"
+                );
+                path = next;
             }
             None => break,
         }
@@ -151,14 +170,11 @@ async fn transactions_are_paginated_newest_first() {
         .collect();
     assert_eq!(seen, expected);
 
-    // The default page holds all five; the last page has no cursor.
-    let page = json_with(
-        app.get("/api/v1/wallet/u1/transactions").await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(page["items"].as_array().unwrap().len(), 5);
-    assert_eq!(page["nextCursor"], Value::Null);
+    // The default page holds all five; the last page has no link.
+    let response = app.get("/api/v1/wallet/u1/transactions").await;
+    assert!(next_link(&response).is_none());
+    let page = json_with(response, StatusCode::OK).await;
+    assert_eq!(page.as_array().unwrap().len(), 5);
 }
 
 /// Order events show in the statement with their signed cash and share movements.
@@ -171,11 +187,15 @@ async fn transactions_show_order_entries() {
         StatusCode::OK,
     )
     .await;
-    let items = page["items"].as_array().unwrap();
+    let items = page.as_array().unwrap();
     let newest = &items[0];
     assert_eq!(newest["type"], "RESERVE");
     assert_eq!(newest["orderId"], 1002);
     assert_eq!(newest["blockedAmount"], "612.00");
+    // The Java meaning of `amount`: what was reserved; the exact cash effect is cashAmount.
+    assert_eq!(newest["transactionType"], "RESERVE");
+    assert_eq!(newest["amount"], "612.00");
+    assert_eq!(newest["cashAmount"], "0.00");
     assert_eq!(newest["balanceAfter"], "6160.00");
     assert_eq!(newest["blockedBalanceAfter"], "612.00");
     let oldest = items.last().unwrap();
@@ -186,11 +206,13 @@ async fn transactions_show_order_entries() {
         .find(|item| item["type"] == "SETTLEMENT")
         .expect("a settlement entry");
     assert_eq!(settlement["amount"], "-3840.00");
+    assert_eq!(settlement["cashAmount"], "-3840.00");
+    assert_eq!(settlement["transactionType"], "SETTLEMENT");
     assert_eq!(settlement["ticker"], "PETR4");
     assert_eq!(settlement["quantity"], "100");
 }
 
-/// Bad limits and cursors are 400 with their own codes; an unknown account 404.
+/// Bad limits and cursors are 400 with their own codes; an unknown account has no entries.
 #[tokio::test]
 async fn transactions_refuse_bad_limits_and_cursors() {
     let app = spawn_app().await;
@@ -207,8 +229,13 @@ async fn transactions_refuse_bad_limits_and_cursors() {
             .await;
         assert_problem(response, StatusCode::BAD_REQUEST, "INVALID_CURSOR").await;
     }
-    let response = app.get("/api/v1/wallet/nobody/transactions").await;
-    assert_problem(response, StatusCode::NOT_FOUND, "ACCOUNT_NOT_FOUND").await;
+    // The Java wallet answered a user without an account with an empty list.
+    let none = json_with(
+        app.get("/api/v1/wallet/nobody/transactions").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(none, serde_json::json!([]));
 }
 
 /// A hold shows what its order reserved and settled; another user's order is not found.

@@ -127,6 +127,7 @@ async fn slow_connect_is_finished_in_the_background() {
     let feed = RedisPriceFeed::new(&RedisPriceConfig {
         url: url_with_address(&redis_url(), &relay.address.to_string()),
         key_pattern: redis.pattern("ticker:price:{ticker}"),
+        kind: PriceKeyKind::default_hash(),
         timeout_ms: 100,
         connect_timeout_ms: 10_000,
         pool_size: 1,
