@@ -2,6 +2,10 @@
 
 use std::process::{Child, Command, Stdio};
 
+/// A process that had not exited by its deadline (and was killed then).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StillRunning;
+
 /// A child process that is killed when dropped, whose output goes to a log file kept for
 /// post-mortems.
 #[derive(Debug)]
@@ -58,6 +62,31 @@ impl Spawned {
             .take()
             .unwrap_or_else(|| panic!("{} is not running", self.name));
         child.wait().expect("wait for child").code()
+    }
+
+    /// Waits at most `timeout` for the process to exit: `Ok` with its exit code (`None` when a
+    /// signal ended it), or `Err` when it was still running at the deadline (it is then killed,
+    /// so a test that fails here leaves nothing behind).
+    pub fn wait_within(
+        &mut self,
+        timeout: std::time::Duration,
+    ) -> Result<Option<i32>, StillRunning> {
+        let deadline = std::time::Instant::now() + timeout;
+        let child = self
+            .child
+            .as_mut()
+            .unwrap_or_else(|| panic!("{} is not running", self.name));
+        loop {
+            if let Some(status) = child.try_wait().expect("poll the child") {
+                self.child = None;
+                return Ok(status.code());
+            }
+            if std::time::Instant::now() >= deadline {
+                self.kill();
+                return Err(StillRunning);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     /// Kills the process (SIGKILL) and reaps it.

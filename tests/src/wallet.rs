@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::process::Spawned;
+use crate::process::{Spawned, StillRunning};
 
 /// The `wallet` binary built beside this test (the workspace's `cargo test` builds it).
 #[must_use]
@@ -174,6 +174,15 @@ impl Wallet {
     /// Waits for the process to exit; its exit code.
     pub fn wait_exit(&mut self) -> Option<i32> {
         self.process.take().expect("wallet is running").wait()
+    }
+
+    /// Waits at most `timeout` for the process to exit: its exit code, or `Err` when it was
+    /// still running (it is killed then).
+    pub fn wait_exit_within(&mut self, timeout: Duration) -> Result<Option<i32>, StillRunning> {
+        self.process
+            .take()
+            .expect("wallet is running")
+            .wait_within(timeout)
     }
 
     /// Runs `wallet <arguments>` with the same settings; its exit code and output.

@@ -1,7 +1,9 @@
 //! End-to-end scenarios of SPEC §9 against the real `wallet` binary, a real MariaDB, a real
 //! Redis and a separate Kafka-protocol broker process (Tansu).
 
+mod poison;
 mod proxy;
+mod shutdown;
 
 use std::time::Duration;
 
@@ -261,95 +263,6 @@ async fn a_database_outage_pauses_consumption_and_it_resumes_exactly() {
     assert_audit_passes(&wallet);
 }
 
-/// Payloads that are not valid order events, each with the reason it must be dead-lettered.
-fn poison(index: usize) -> Vec<u8> {
-    let user = "poisoned";
-    let variants: [String; 10] = [
-        format!(
-            r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":-5,"price":1,"side":"BUY","status":"PENDING"}}"#
-        ),
-        format!(
-            r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":5,"price":1.123456789,"side":"BUY","status":"PENDING"}}"#
-        ),
-        format!(
-            r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":5,"side":"BUY","status":"FILLED"}}"#
-        ),
-        format!(
-            r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":5,"price":1,"side":"SHORT","status":"PENDING"}}"#
-        ),
-        format!(
-            r#"{{"userId":"{user}","ticker":"PETR4","quantity":5,"price":1,"side":"BUY","status":"PENDING"}}"#
-        ),
-        format!(
-            r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":1e400,"price":1,"side":"BUY","status":"PENDING"}}"#
-        ),
-        format!(
-            r#"{{"orderId":{index},"userId":"{user} with spaces","ticker":"PETR4","quantity":5,"price":1,"side":"BUY","status":"PENDING"}}"#
-        ),
-        format!(r#"{{"orderId":{index},"userId":"{user}","ticker":"PETR4","quantity":100,"#),
-        "\u{0}\u{1}garbage".to_owned(),
-        format!(r#"[{index}]"#),
-    ];
-    let mut bytes = variants[index % variants.len()].clone().into_bytes();
-    if index.is_multiple_of(37) {
-        bytes = vec![0xff, 0xfe, 0x00, b'x'];
-    }
-    bytes
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_poison_flood_lands_in_the_dead_letter_topic_and_valid_events_still_apply() {
-    let database = Database::create();
-    let broker = start_broker();
-    let mut day = workload::generate_day(19, 50, 500, 5_000_000);
-    let poison_count = 300;
-    let mut mixed = Vec::new();
-    for (index, event) in day.events.drain(..).enumerate() {
-        mixed.push(event);
-        if index < poison_count {
-            mixed.push(("poisoned".to_owned(), poison(index)));
-        }
-    }
-    day.events = mixed;
-
-    let mut wallet = Wallet::start(&settings(database.url(), broker.bootstrap()));
-    wallet.wait_ready(Duration::from_secs(60)).await;
-    workload::deposit_all(&wallet, &day).await;
-    kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, &day.events).await;
-
-    wait_for_expected(&wallet, &day).await;
-    // The generated day has dead letters of its own (fills whose money or shares are missing).
-    let total = workload::dead_letters(&day);
-    let dead = kafka::read(
-        &broker.bootstrap(),
-        DEAD_LETTERS,
-        total,
-        Duration::from_secs(60),
-    )
-    .await;
-    let poisoned = dead
-        .iter()
-        .filter(|record| record.key.as_deref() == Some(b"poisoned".as_slice()));
-    assert_eq!(poisoned.count(), poison_count);
-    for record in &dead {
-        assert!(
-            record
-                .headers
-                .get("x-error-reason")
-                .is_some_and(|reason| !reason.is_empty()),
-            "no reason: {record:?}"
-        );
-        assert_eq!(
-            record.headers.get("x-original-topic").map(String::as_str),
-            Some(INPUT)
-        );
-    }
-    assert!(
-        wallet.readiness().await == Some(200),
-        "the consumer survived the flood"
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_withdrawals_and_settlements_never_overdraw_and_the_ledger_matches() {
     let database = Database::create();
@@ -426,41 +339,6 @@ async fn concurrent_withdrawals_and_settlements_never_overdraw_and_the_ledger_ma
             "{user} went negative: {account}"
         );
     }
-    assert_audit_passes(&wallet);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_during_a_stream_exits_zero_and_commits_what_it_applied() {
-    let database = Database::create();
-    let broker = start_broker();
-    let day = workload::generate_day(23, 200, 5_000, 7_000_000);
-    let mut wallet = Wallet::start(&settings(database.url(), broker.bootstrap()));
-    wallet.wait_ready(Duration::from_secs(60)).await;
-    workload::deposit_all(&wallet, &day).await;
-    let deposits = ledger_rows(&database);
-    kafka::produce(&kafka::producer(&broker.bootstrap()), INPUT, &day.events).await;
-
-    eventually("part of the stream applied", DRAIN_TIMEOUT, || async {
-        ledger_rows(&database) > deposits + 200
-    })
-    .await;
-    let started = std::time::Instant::now();
-    wallet.signal("TERM");
-    assert_eq!(
-        wallet.wait_exit(),
-        Some(0),
-        "graceful shutdown exits 0:\n{}",
-        tail(&wallet.log())
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "shutdown took {:?}",
-        started.elapsed()
-    );
-
-    wallet.restart();
-    wallet.wait_ready(Duration::from_secs(60)).await;
-    wait_for_expected(&wallet, &day).await;
     assert_audit_passes(&wallet);
 }
 
