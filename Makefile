@@ -5,7 +5,7 @@ CARGO ?= cargo
 # I/O crates the domain must never depend on (SPEC §2).
 DOMAIN_FORBIDDEN := tokio|sea-orm|sqlx|redis|rdkafka|actix
 
-.PHONY: run demo test e2e lint fmt domain-purity services bench doc clean
+.PHONY: run demo test e2e fuzz lint fmt domain-purity services bench doc clean
 
 ## Starts the service on its embedded default: SQLite under data/, prices in memory, an
 ## in-process Kafka broker whose address is printed at start-up.
@@ -16,13 +16,34 @@ run:
 demo:
 	$(CARGO) run -p wallet-app --bin wallet -- demo
 
-## Formatting, lints, the domain purity check and every test (unit, integration, doc), then
-## the end-to-end tests of the real binary against MariaDB, Redis and a Tansu broker process.
+## Formatting, lints, the domain purity check and every test (unit, integration, doc), a
+## minute of fuzzing per parser, then the end-to-end tests of the real binary against MariaDB,
+## Redis and a Tansu broker process.
 test: lint
 	scripts/services.sh
 	$(CARGO) test --workspace --exclude wallet-e2e --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
+	$(MAKE) fuzz
 	$(MAKE) e2e
+
+# The parsers cargo-fuzz exercises (crates/wallet-domain/fuzz) and how long each runs.
+FUZZ_TARGETS := order_event amount
+FUZZ_SECONDS ?= 60
+FUZZ_DIR = $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/fuzz
+
+## Fuzzes the domain's parsers of untrusted input with libFuzzer for FUZZ_SECONDS each, seeded
+## with the shared fixtures; fails on the first crash, whose input is kept in
+## $(FUZZ_DIR)/artifacts/<target>/. Stable toolchain: no sanitizer (the code is safe Rust).
+fuzz:
+	@tools="$$(scripts/install-cargo-fuzz.sh)" && export PATH="$$tools:$$PATH" && \
+	cd crates/wallet-domain && for target in $(FUZZ_TARGETS); do \
+		mkdir -p "$(FUZZ_DIR)/corpus/$$target" "$(FUZZ_DIR)/artifacts/$$target" && \
+		echo "fuzz: $$target for $(FUZZ_SECONDS) s" && \
+		cargo fuzz run --sanitizer none --target-dir "$(FUZZ_DIR)/build" $$target \
+			"$(FUZZ_DIR)/corpus/$$target" ../../../shared/fixtures/order-events -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-artifact_prefix="$(FUZZ_DIR)/artifacts/$$target/" || exit 1; \
+	done
 
 ## End-to-end scenarios (tests/): each starts its own broker and wallet processes, so they run
 ## two at a time on a 2-core machine.
