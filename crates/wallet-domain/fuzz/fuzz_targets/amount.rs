@@ -9,15 +9,28 @@ use wallet_domain::{Currency, Money, Price, Quantity};
 
 fuzz_target!(|text: &str| {
     if let Ok(value) = parse_decimal("fuzz", text) {
-        assert_eq!(parse_decimal("fuzz", &value.to_string()), Ok(value), "{text}");
+        assert_eq!(
+            parse_decimal("fuzz", &value.to_string()),
+            Ok(value),
+            "{text}"
+        );
     }
     let accepted = [
         Quantity::parse("quantity", text).ok().map(Quantity::value),
         Price::parse("price", text).ok().map(Price::value),
-        Money::parse_amount("amount", text, Currency::BRL).ok().map(Money::value),
+        Money::parse_amount("amount", text, Currency::BRL)
+            .ok()
+            .map(Money::value),
     ];
     for value in accepted.into_iter().flatten() {
-        assert!(!value.is_sign_negative() && !value.is_zero() && value < AMOUNT_LIMIT, "{text}");
-        assert_eq!(parse_decimal("again", &value.to_string()), Ok(value), "{text}");
+        assert!(
+            !value.is_sign_negative() && !value.is_zero() && value < AMOUNT_LIMIT,
+            "{text}"
+        );
+        assert_eq!(
+            parse_decimal("again", &value.to_string()),
+            Ok(value),
+            "{text}"
+        );
     }
 });
