@@ -216,3 +216,48 @@ mod tests {
         }
     }
 }
+
+/// What Redis hands back is written by another service: none of it may panic the parser, and
+/// a price accepted from it is exactly the text's value.
+#[cfg(test)]
+mod properties {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn reply() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Nil),
+            prop::collection::vec(any::<u8>(), 0..40).prop_map(Value::BulkString),
+            "\\PC{0,30}".prop_map(Value::SimpleString),
+            any::<i64>().prop_map(Value::Int),
+            "[0-9]{1,20}(\\.[0-9]{1,12})?([eE][+-]?[0-9]{1,3})?"
+                .prop_map(|text| Value::BulkString(text.into_bytes())),
+            Just(Value::Array(vec![Value::Nil])),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn replies_never_panic_and_accepted_prices_are_exact(reply in reply(), age in prop::option::of(any::<u64>())) {
+            if let Lookup::Hit(quote) = lookup(&reply, age) {
+                let text = reply_text(&reply).unwrap().unwrap();
+                let exact = wallet_domain::amount::parse_decimal("price", &text).unwrap();
+                prop_assert_eq!(quote.price.value(), exact);
+                prop_assert_eq!(quote.age_seconds, age);
+            }
+        }
+
+        #[test]
+        fn ages_never_panic(text in "\\PC{0,40}", pttl in any::<i64>(), original in any::<u64>(), now in any::<i64>()) {
+            let now = Utc.timestamp_millis_opt(now % 8_000_000_000_000).single().unwrap_or_else(Utc::now);
+            let _ = age_from_updated_at(&text, now);
+            if let Some(age) = age_from_pttl(pttl, original) {
+                prop_assert!(age <= original);
+            }
+        }
+    }
+}

@@ -19,7 +19,7 @@ pub struct BalanceQuery {
 }
 
 /// Parses `at`.
-fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
     let text = at.ok_or_else(|| ApiError::InvalidTimestamp("at is required".to_owned()))?;
     DateTime::parse_from_rfc3339(text.trim())
         .map(|at| at.with_timezone(&Utc))

@@ -75,7 +75,7 @@ fn form_amount(body: &[u8]) -> Result<Option<String>, ApiError> {
 }
 
 /// The amount's text, from the query or the body (not both).
-fn amount_text(
+pub(crate) fn amount_text(
     query: Option<String>,
     headers: &HeaderMap,
     body: &[u8],
@@ -122,7 +122,7 @@ fn raw_amount(raw: &RawValue) -> Result<String, ApiError> {
 }
 
 /// The `Idempotency-Key` header, if any: 1 to 255 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };

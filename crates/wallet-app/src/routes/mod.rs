@@ -11,6 +11,9 @@ pub mod orders;
 pub mod summary;
 pub mod transactions;
 
+#[cfg(test)]
+mod properties;
+
 use std::sync::Arc;
 
 use actix_web::http::header;

@@ -44,7 +44,7 @@ pub fn encode_cursor(id: i64) -> String {
 }
 
 /// Decodes a cursor made by [`encode_cursor`].
-fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
     let invalid = || ApiError::InvalidCursor("cursor is not one this service issued".to_owned());
     if !cursor.len().is_multiple_of(2) || cursor.len() > 64 {
         return Err(invalid());
@@ -65,7 +65,7 @@ fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
         .ok_or_else(invalid)
 }
 
-fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
+pub(crate) fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
     match limit {
         None => Ok(PAGE_LIMIT_DEFAULT),
         Some(text) => text
