@@ -3,6 +3,7 @@
 //! the market-data service and an operator do.
 
 pub mod broker;
+pub mod dashboard;
 pub mod database;
 pub mod kafka;
 pub mod process;

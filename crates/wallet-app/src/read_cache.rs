@@ -343,6 +343,10 @@ impl<S: WalletReader> WalletReader for CachingStore<S> {
     ) -> Result<Vec<(OrderId, UserId)>, StoreError> {
         self.inner.expired_holds(created_before, limit).await
     }
+
+    async fn open_holds(&self) -> Result<u64, StoreError> {
+        self.inner.open_holds().await
+    }
 }
 
 #[cfg(test)]

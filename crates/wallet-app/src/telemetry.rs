@@ -60,17 +60,37 @@ pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Full(HTTP_REQUEST_DURATION_SECONDS.to_owned()),
                     LATENCY_BUCKETS_SECONDS,
                 )
                 .expect("the latency buckets are not empty")
                 .install_recorder()
-                .expect("no other metrics recorder is installed")
+                .expect("no other metrics recorder is installed");
+            for name in COUNTERS_FROM_ZERO {
+                metrics::counter!(*name).absolute(0);
+            }
+            handle
         })
         .clone()
 }
+
+/// Counters the service exports, registered at zero when the recorder is installed: a
+/// dashboard or an alert on one that has never moved (no dead letter, no task failure yet)
+/// then reads 0, not "no data".
+const COUNTERS_FROM_ZERO: &[&str] = &[
+    wallet_kafka::metrics::EVENTS_TOTAL,
+    wallet_kafka::metrics::DEAD_LETTERS_TOTAL,
+    wallet_kafka::metrics::COMMIT_FAILURES_TOTAL,
+    wallet_kafka::metrics::RETRIES_TOTAL,
+    wallet_kafka::metrics::OUTBOX_PUBLISHED_TOTAL,
+    wallet_kafka::metrics::APPLY_PANICS_TOTAL,
+    wallet_redis::telemetry::LOOKUPS_TOTAL,
+    wallet_redis::telemetry::FEED_ERRORS_TOTAL,
+    crate::jobs::supervisor::TASK_FAILURES_TOTAL,
+    crate::jobs::sweeper::HOLDS_EXPIRED_TOTAL,
+];
 
 /// The route pattern a request matched (`/api/v1/wallet/{userId}/summary`), kept in its
 /// extensions by the root span.

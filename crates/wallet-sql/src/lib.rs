@@ -119,6 +119,10 @@ impl WalletReader for SqlStore {
     ) -> Result<Vec<(OrderId, UserId)>, StoreError> {
         self.read_expired_holds(created_before, limit).await
     }
+
+    async fn open_holds(&self) -> Result<u64, StoreError> {
+        self.count_open_holds().await
+    }
 }
 
 impl Outbox for SqlStore {

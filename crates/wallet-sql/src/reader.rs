@@ -167,4 +167,13 @@ impl SqlStore {
             })
             .collect()
     }
+
+    pub(crate) async fn count_open_holds(&self) -> Result<u64, StoreError> {
+        let query = Query::new(&format!(
+            "SELECT COUNT(*) AS open_holds FROM holds WHERE status IN {ACTIVE_STATUSES}"
+        ));
+        let rows = self.query_all(query).await?;
+        let count: i64 = rows.first().map_or(Ok(0), |row| get(row, "open_holds"))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use wallet_e2e::dashboard;
 use wallet_e2e::database::Database;
 use wallet_e2e::kafka;
 use wallet_e2e::wallet::Wallet;
@@ -143,4 +144,33 @@ async fn a_poison_flood_lands_in_the_dead_letter_topic_and_valid_events_still_ap
         tail(&wallet.log())
     );
     assert_audit_passes(&wallet);
+
+    // Every metric the shipped Grafana dashboard queries is exported, after a day like this
+    // (the consumer's lag comes with the client's statistics, every 5 s).
+    let scrape = || async {
+        let exposition = wallet
+            .http()
+            .get(format!("{}/actuator/prometheus", wallet.base_url()))
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("metrics text");
+        let exported = dashboard::exported_metrics(&exposition);
+        dashboard::queried_metrics()
+            .into_iter()
+            .filter(|name| !exported.contains(name))
+            .collect::<Vec<String>>()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut missing = scrape().await;
+    while !missing.is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        missing = scrape().await;
+    }
+    assert!(
+        missing.is_empty(),
+        "the dashboard queries metrics the service does not export: {missing:?}"
+    );
 }

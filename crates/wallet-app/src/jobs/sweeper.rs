@@ -14,8 +14,14 @@ use super::sleep_or_shutdown;
 /// Most holds expired in one sweeper transaction.
 pub const SWEEP_BATCH_MAX: u32 = 200;
 
-/// Every `interval`, releases the holds still active that were created more than `ttl` ago, in
-/// transactions of at most [`SWEEP_BATCH_MAX`].
+/// Counter of the holds the sweeper expired.
+pub const HOLDS_EXPIRED_TOTAL: &str = "wallet_holds_expired_total";
+/// Gauge of the holds still active, set after every sweep.
+pub const HOLDS_OPEN: &str = "wallet_holds_open";
+
+/// At start-up and then every `interval`, releases the holds still active that were created
+/// more than `ttl` ago, in transactions of at most [`SWEEP_BATCH_MAX`], and counts the holds
+/// left open.
 ///
 /// Store failures are logged and retried at the next tick: the sweeper is never the reason
 /// the service stops.
@@ -36,39 +42,58 @@ where
         "hold-expiry sweeper started"
     );
     loop {
+        sweep(&service, &reader, ttl, &shutdown).await;
+        match reader.open_holds().await {
+            // A count of holds stays far inside f64's exact integer range.
+            #[allow(clippy::cast_precision_loss)]
+            Ok(open) => metrics::gauge!(HOLDS_OPEN).set(open as f64),
+            Err(error) => tracing::warn!(%error, "sweeper cannot count the open holds"),
+        }
         if sleep_or_shutdown(interval, &mut shutdown).await {
             return Ok(());
         }
-        // A full batch may hide more: sweep again at once until a partial one.
-        loop {
-            let now = Utc::now();
-            let expired = match reader.expired_holds(now - ttl, SWEEP_BATCH_MAX).await {
-                Ok(expired) => expired,
-                Err(error) => {
-                    tracing::warn!(%error, "sweeper cannot list expired holds; retrying later");
-                    break;
-                }
-            };
-            if expired.is_empty() {
+    }
+}
+
+/// One sweep: expires holds past their time-to-live until a batch comes back partial.
+async fn sweep<S, R>(
+    service: &WalletService<S>,
+    reader: &R,
+    ttl: chrono::Duration,
+    shutdown: &watch::Receiver<bool>,
+) where
+    S: WalletStore,
+    R: WalletReader,
+{
+    // A full batch may hide more: sweep again at once until a partial one.
+    loop {
+        let now = Utc::now();
+        let expired = match reader.expired_holds(now - ttl, SWEEP_BATCH_MAX).await {
+            Ok(expired) => expired,
+            Err(error) => {
+                tracing::warn!(%error, "sweeper cannot list expired holds; retrying later");
                 break;
             }
-            match service.expire_holds(&expired, now).await {
-                Ok(outcomes) => {
-                    let applied = outcomes
-                        .iter()
-                        .filter(|outcome| matches!(outcome, EventOutcome::Applied))
-                        .count();
-                    tracing::info!(expired = applied, "sweeper released expired holds");
-                    metrics::counter!("wallet_holds_expired_total").increment(applied as u64);
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "sweeper cannot expire holds; retrying later");
-                    break;
-                }
+        };
+        if expired.is_empty() {
+            break;
+        }
+        match service.expire_holds(&expired, now).await {
+            Ok(outcomes) => {
+                let applied = outcomes
+                    .iter()
+                    .filter(|outcome| matches!(outcome, EventOutcome::Applied))
+                    .count();
+                tracing::info!(expired = applied, "sweeper released expired holds");
+                metrics::counter!(HOLDS_EXPIRED_TOTAL).increment(applied as u64);
             }
-            if expired.len() < SWEEP_BATCH_MAX as usize || *shutdown.borrow() {
+            Err(error) => {
+                tracing::warn!(%error, "sweeper cannot expire holds; retrying later");
                 break;
             }
+        }
+        if expired.len() < SWEEP_BATCH_MAX as usize || *shutdown.borrow() {
+            break;
         }
     }
 }

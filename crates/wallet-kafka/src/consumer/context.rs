@@ -63,11 +63,15 @@ impl ClientContext for WalletContext {
     fn stats(&self, statistics: Statistics) {
         // The lag of a partition is -1 until the client knows it; partition -1 is the
         // client's internal "unassigned" bucket.
-        let lags: Vec<i64> = statistics
+        let partitions: Vec<_> = statistics
             .topics
             .values()
             .flat_map(|topic| topic.partitions.values())
-            .filter(|partition| partition.partition >= 0 && partition.consumer_lag >= 0)
+            .filter(|partition| partition.partition >= 0)
+            .collect();
+        let lags: Vec<i64> = partitions
+            .iter()
+            .filter(|partition| partition.consumer_lag >= 0)
             .map(|partition| partition.consumer_lag)
             .collect();
         if lags.is_empty() {
