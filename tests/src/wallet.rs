@@ -44,6 +44,15 @@ impl Wallet {
     /// in a fresh working directory.
     #[must_use]
     pub fn start(env: &[(&str, String)]) -> Wallet {
+        let mut wallet = Self::prepare(env);
+        wallet.restart();
+        wallet
+    }
+
+    /// Prepares a `wallet` with `env` in a fresh working directory without starting it, to
+    /// run its CLI or to start it with [`Wallet::restart`].
+    #[must_use]
+    pub fn prepare(env: &[(&str, String)]) -> Wallet {
         let port = crate::free_port();
         let mut variables: BTreeMap<String, String> = env
             .iter()
@@ -56,15 +65,13 @@ impl Wallet {
         let directory =
             std::env::temp_dir().join(format!("wallet-e2e-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&directory).expect("create the wallet directory");
-        let mut wallet = Wallet {
+        Wallet {
             env: variables,
             port,
             directory,
             process: None,
             http: reqwest::Client::new(),
-        };
-        wallet.restart();
-        wallet
+        }
     }
 
     /// Starts the process again with the same settings (after a kill or a stop).

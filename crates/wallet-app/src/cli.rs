@@ -164,7 +164,7 @@ async fn replay(
     from_offset: Option<i64>,
     to_offset: Option<i64>,
 ) -> Result<(), StartupError> {
-    match &settings.kafka.brokers {
+    match Brokers::of(&settings.kafka) {
         Brokers::External(_) => {}
         Brokers::Embedded => {
             return Err(StartupError::Kafka(
@@ -188,8 +188,8 @@ async fn replay(
         }
         _ => ReplayRange::All,
     };
-    let kafka = startup::kafka_settings(&settings.kafka);
-    let replayed = wallet_kafka::replay_dead_letters(&kafka, range)
+    let kafka = &settings.kafka;
+    let replayed = wallet_kafka::replay_dead_letters(kafka, range)
         .await
         .map_err(|error| StartupError::Kafka(error.to_string()))?;
     println!(

@@ -9,10 +9,9 @@
 
 use std::time::{Duration, Instant};
 
-use rdkafka::ClientConfig;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use secrecy::SecretString;
 use serde_json::Value;
+use wallet_kafka::{KafkaSettings, RecordProducer};
 
 use crate::config::{AuthMode, Brokers, Settings};
 use crate::startup::Application;
@@ -89,11 +88,11 @@ const STORY: &[Step] = &[
     },
 ];
 
-/// Where the demo sends events and requests.
+/// Where the demo sends events and requests: the service's HTTP API, and its Kafka settings
+/// with the brokers to produce to.
 struct Target {
     http: String,
-    brokers: String,
-    topic: String,
+    kafka: KafkaSettings,
 }
 
 /// Runs the demo; `brokers` and `url` name a running service, otherwise one is started here.
@@ -105,25 +104,26 @@ pub async fn run(
     brokers: Option<String>,
     url: Option<String>,
 ) -> Result<(), String> {
-    let topic = settings.kafka.order_events_topic.clone();
+    let with_brokers = |brokers: String| KafkaSettings {
+        brokers,
+        ..settings.kafka.clone()
+    };
     // The in-process service, stopped (gracefully) at the end.
     let mut scratch = None;
-    let target = match (brokers, &settings.kafka.brokers) {
+    let target = match (brokers, Brokers::of(&settings.kafka)) {
         (Some(brokers), _) => Target {
             http: url.unwrap_or_else(|| format!("http://{}", settings.server.bind)),
-            brokers,
-            topic,
+            kafka: with_brokers(brokers),
         },
         (None, Brokers::External(list)) => Target {
             http: url.unwrap_or_else(|| format!("http://{}", settings.server.bind)),
-            brokers: list.clone(),
-            topic,
+            kafka: with_brokers(list),
         },
         (None, Brokers::Disabled) => {
             return Err("kafka.brokers = \"none\": pass --brokers of a running service".into());
         }
         (None, Brokers::Embedded) => {
-            let (target, service) = start_in_process(settings, topic).await?;
+            let (target, service) = start_in_process(settings).await?;
             scratch = Some(service);
             target
         }
@@ -154,10 +154,7 @@ impl InProcess {
 }
 
 /// Starts a service with embedded Kafka, in-memory prices and a scratch SQLite database.
-async fn start_in_process(
-    mut settings: Settings,
-    topic: String,
-) -> Result<(Target, InProcess), String> {
+async fn start_in_process(mut settings: Settings) -> Result<(Target, InProcess), String> {
     let directory = std::env::temp_dir().join(format!("wallet-demo-{}", uuid::Uuid::new_v4()));
     settings.server.bind = "127.0.0.1:0".parse().map_err(|_| "loopback address")?;
     settings.database.url = SecretString::from(format!(
@@ -166,24 +163,24 @@ async fn start_in_process(
     ));
     settings.database.migrate_on_start = true;
     settings.auth.mode = AuthMode::None;
+    let settings_kafka = settings.kafka.clone();
     let application = Application::build(settings)
         .await
         .map_err(|error| error.to_string())?;
-    let brokers = application
-        .embedded_brokers()
-        .ok_or("the embedded broker did not start")?
-        .to_owned();
+    let kafka = KafkaSettings {
+        brokers: application
+            .embedded_brokers()
+            .ok_or("the embedded broker did not start")?
+            .to_owned(),
+        ..settings_kafka
+    };
     let http = format!("http://127.0.0.1:{}", application.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(application.run_until(async {
         let _ = stopped.await;
     }));
     Ok((
-        Target {
-            http,
-            brokers,
-            topic,
-        },
+        Target { http, kafka },
         InProcess {
             stop,
             running,
@@ -227,17 +224,14 @@ async fn play(target: &Target) -> Result<(), String> {
         async move { get_json(&client, &format!("{http}/health/ready")).await }
     })
     .await?;
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &target.brokers)
-        .set("message.timeout.ms", "10000")
-        .create()
-        .map_err(|error| format!("Kafka producer for {}: {error}", target.brokers))?;
+    let producer = RecordProducer::new(&target.kafka, "wallet-demo")
+        .map_err(|error| format!("Kafka producer for {}: {error}", target.kafka.brokers))?;
     let user = format!("demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     // Order ids are global: the run's are taken from the clock so repeated runs never collide.
     let first_order = chrono::Utc::now().timestamp_millis() * 10;
     println!(
         "demo: service {http}, Kafka {} topic {}, user {user}",
-        target.brokers, target.topic
+        target.kafka.brokers, target.kafka.order_events_topic
     );
 
     let response = client
@@ -259,11 +253,12 @@ async fn play(target: &Target) -> Result<(), String> {
             .replace("{user}", &user);
         producer
             .send(
-                FutureRecord::to(&target.topic).key(&user).payload(&event),
-                Duration::from_secs(5),
+                &target.kafka.order_events_topic,
+                user.as_bytes(),
+                event.as_bytes(),
             )
             .await
-            .map_err(|(error, _)| format!("step {}: produce: {error}", number + 1))?;
+            .map_err(|error| format!("step {}: {error}", number + 1))?;
         let hold_url = format!("{http}/api/v1/wallet/{user}/orders/{order}");
         wait_for(
             &format!("step {}: hold {}", number + 1, step.status),

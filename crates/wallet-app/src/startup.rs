@@ -14,14 +14,12 @@ use tokio::sync::watch;
 use wallet_domain::Currency;
 use wallet_domain::usecases::WalletService;
 use wallet_kafka::{ConsumerHealth, EmbeddedBroker, KafkaSettings};
-use wallet_redis::{InMemoryPriceFeed, RedisPriceConfig, RedisPriceFeed};
-use wallet_sql::SqlStore;
+use wallet_redis::{InMemoryPriceFeed, PriceSettings, RedisPriceFeed};
+use wallet_sql::{DatabaseSettings, SqlStore};
 
 use crate::auth::Authenticator;
 use crate::backend::Wallet;
-use crate::config::{
-    AuthMode, Brokers, DatabaseSettings, KafkaConfig, PriceKeyKind, PricesSettings, Settings,
-};
+use crate::config::{AuthMode, Brokers, Settings};
 use crate::jobs::supervisor::{self, SupervisedTask, Supervisor, TaskHealth};
 use crate::jobs::{self, sweeper};
 use crate::prices::Prices;
@@ -112,48 +110,13 @@ pub async fn connect_store(
     Ok(store)
 }
 
-/// The Kafka adapters' settings from `[kafka]`; `brokers` as configured (`embedded` is
-/// replaced by the broker's address once it runs).
-#[must_use]
-pub fn kafka_settings(config: &KafkaConfig) -> KafkaSettings {
-    KafkaSettings {
-        brokers: match &config.brokers {
-            Brokers::Embedded => wallet_kafka::EMBEDDED_BROKERS.to_owned(),
-            Brokers::External(list) => list.clone(),
-            Brokers::Disabled => String::new(),
-        },
-        group_id: config.group_id.clone(),
-        group_instance_id: config.group_instance_id.clone(),
-        order_events_topic: config.order_events_topic.clone(),
-        dead_letter_topic: config.dead_letter_topic.clone(),
-        wallet_events_topic: config.wallet_events_topic.clone(),
-        batch_size_max: config.batch_size_max,
-        batch_wait_ms_max: config.batch_wait_ms_max,
-        apply_lanes: config.apply_lanes,
-        ..KafkaSettings::default()
-    }
-}
-
-fn price_feed(settings: &PricesSettings) -> Result<Prices, StartupError> {
-    let Some(url) = &settings.redis_url else {
+fn price_feed(settings: &PriceSettings) -> Result<Prices, StartupError> {
+    let Some(config) = &settings.redis else {
         tracing::info!("prices.redis_url is empty: prices in memory, last-trade fallback");
         return Ok(Prices::Memory(InMemoryPriceFeed::new()));
     };
-    let config = RedisPriceConfig {
-        url: url.expose_secret().to_owned(),
-        key_pattern: settings.key_pattern.clone(),
-        kind: match settings.key_kind {
-            PriceKeyKind::Hash => wallet_redis::PriceKeyKind::Hash {
-                field: settings.hash_field.clone(),
-                updated_at_field: Some("updatedAt".to_owned()),
-            },
-            PriceKeyKind::String => wallet_redis::PriceKeyKind::String,
-        },
-        timeout_ms: settings.timeout_ms,
-        ..RedisPriceConfig::default()
-    };
     let feed =
-        RedisPriceFeed::new(&config).map_err(|error| StartupError::Prices(error.to_string()))?;
+        RedisPriceFeed::new(config).map_err(|error| StartupError::Prices(error.to_string()))?;
     Ok(Prices::Redis(feed))
 }
 
@@ -214,21 +177,22 @@ fn consumer_check(health: ConsumerHealth) -> Check {
 /// for `kafka.brokers = "none"`; otherwise the broker (if embedded) and the consumer's
 /// readiness check.
 fn start_kafka(
-    config: &KafkaConfig,
+    config: &KafkaSettings,
     store: &CachingStore<SqlStore>,
     currency: Currency,
     supervisor: &mut Supervisor,
 ) -> Result<Option<(Option<EmbeddedBroker>, Check)>, StartupError> {
-    if config.brokers == Brokers::Disabled {
+    let brokers = Brokers::of(config);
+    if brokers == Brokers::Disabled {
         tracing::warn!(
             "kafka.brokers = \"none\": this instance consumes no order events and relays no \
              outbox; another instance of the group must"
         );
         return Ok(None);
     }
-    let mut kafka = kafka_settings(config);
+    let mut kafka = config.clone();
     let mut broker = None;
-    if config.brokers == Brokers::Embedded {
+    if brokers == Brokers::Embedded {
         let embedded = EmbeddedBroker::start(&kafka)
             .map_err(|error| StartupError::Kafka(error.to_string()))?;
         tracing::info!(
@@ -242,6 +206,7 @@ fn start_kafka(
     }
     kafka
         .validate()
+        .and_then(|()| kafka.check_clients())
         .map_err(|error| StartupError::Kafka(error.to_string()))?;
     let health = ConsumerHealth::new();
     let check = consumer_check(health.clone());

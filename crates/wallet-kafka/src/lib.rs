@@ -19,12 +19,14 @@
 
 mod backoff;
 mod changes;
+pub mod client_properties;
 mod consumer;
 pub mod dead_letter;
 mod embedded;
 mod error;
 mod health;
 pub mod metrics;
+mod producer;
 mod publisher;
 mod relay;
 mod replay;
@@ -32,10 +34,12 @@ mod runtime;
 mod settings;
 
 pub use changes::{ChangeSink, run_change_listener};
+pub use client_properties::ClientProperties;
 pub use consumer::{OrderEventConsumer, run_consumer};
 pub use embedded::EmbeddedBroker;
 pub use error::KafkaError;
 pub use health::{ConsumerHealth, HealthSnapshot};
+pub use producer::RecordProducer;
 pub use relay::run_outbox_relay;
 pub use replay::{HEADER_REPLAYED_FROM, ReplayRange, replay_dead_letters};
-pub use settings::{EMBEDDED_BROKERS, KafkaSettings};
+pub use settings::{ClientRole, EMBEDDED_BROKERS, KafkaSettings};

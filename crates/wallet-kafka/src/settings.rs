@@ -4,12 +4,14 @@
 //! or committed by the client on its own; the consumer stores an offset after the database
 //! transaction that applied the event committed, and commits what it stored.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
-use serde::Deserialize;
+use rdkafka::consumer::BaseConsumer;
+use rdkafka::producer::BaseProducer;
+use serde::{Deserialize, Deserializer};
 
+use crate::client_properties::ClientProperties;
 use crate::error::KafkaError;
 
 /// The `kafka.brokers` value that asks for the in-process broker ([`crate::EmbeddedBroker`]).
@@ -40,7 +42,9 @@ pub struct KafkaSettings {
     pub session_timeout_ms: u64,
     /// Static group membership (KIP-345): a stable name of this instance in the group, e.g.
     /// its host or pod name. An instance restarted under the same name takes its partitions
-    /// back at once instead of waiting for the group to expire its previous incarnation.
+    /// back at once instead of waiting for the group to expire its previous incarnation. Empty
+    /// in configuration: dynamic membership.
+    #[serde(deserialize_with = "empty_as_none")]
     pub group_instance_id: Option<String>,
     /// First wait after a transient failure (database or broker down); doubles per attempt.
     pub retry_backoff_ms_min: u64,
@@ -59,8 +63,43 @@ pub struct KafkaSettings {
     pub outbox_poll_interval_ms: u64,
     /// Most outbox rows published per round.
     pub outbox_batch_max: u32,
-    /// Extra librdkafka properties applied to every client last (e.g. `security.protocol`).
-    pub client_properties: BTreeMap<String, String>,
+    /// librdkafka properties of every client (`security.protocol`, `sasl.*`, `ssl.*`, …),
+    /// applied after the wallet's own.
+    pub client: ClientProperties,
+    /// Properties of the order-event consumer only, applied after [`KafkaSettings::client`].
+    pub consumer_client: ClientProperties,
+    /// Properties of the producers only (dead letters, outbox relay, replay, demo).
+    pub producer_client: ClientProperties,
+    /// Properties of the readers only (the read cache's change listener, dead-letter replay).
+    pub reader_client: ClientProperties,
+}
+
+/// The role of a client, which picks its property overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientRole {
+    /// The order-event consumer.
+    Consumer,
+    /// Every producer.
+    Producer,
+    /// Consumers that only read: the change listener, the replay reader.
+    Reader,
+}
+
+impl ClientRole {
+    /// The setting holding the role's overrides.
+    #[must_use]
+    pub fn setting(self) -> &'static str {
+        match self {
+            ClientRole::Consumer => "kafka.consumer_client",
+            ClientRole::Producer => "kafka.producer_client",
+            ClientRole::Reader => "kafka.reader_client",
+        }
+    }
+}
+
+fn empty_as_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<String>::deserialize(deserializer)?;
+    Ok(value.filter(|text| !text.trim().is_empty()))
 }
 
 impl Default for KafkaSettings {
@@ -84,7 +123,10 @@ impl Default for KafkaSettings {
             embedded_partitions: 4,
             outbox_poll_interval_ms: 200,
             outbox_batch_max: 500,
-            client_properties: BTreeMap::new(),
+            client: ClientProperties::default(),
+            consumer_client: ClientProperties::default(),
+            producer_client: ClientProperties::default(),
+            reader_client: ClientProperties::default(),
         }
     }
 }
@@ -162,6 +204,46 @@ impl KafkaSettings {
         if !(1..=10_000).contains(&self.outbox_batch_max) {
             return fail("kafka.outbox_batch_max", "must be between 1 and 10000");
         }
+        for (setting, properties) in [
+            ("kafka.client", &self.client),
+            (ClientRole::Consumer.setting(), &self.consumer_client),
+            (ClientRole::Producer.setting(), &self.producer_client),
+            (ClientRole::Reader.setting(), &self.reader_client),
+        ] {
+            if let Some((key, why)) = properties.reserved() {
+                return fail(setting, &format!("`{key}` cannot be configured: {why}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates one client of each role, so that an unknown or invalid librdkafka property
+    /// stops start-up with librdkafka's own message (which names the property) instead of a
+    /// task failing later. Nothing connects: the clients are dropped at once.
+    ///
+    /// # Errors
+    /// [`KafkaError::Config`] naming the table that holds the property.
+    pub fn check_clients(&self) -> Result<(), KafkaError> {
+        let refused = |role: ClientRole, error: rdkafka::error::KafkaError| {
+            let detail = error.to_string();
+            let own = self.role_properties(role);
+            // The table that holds the property librdkafka names, when one does.
+            let setting = if own.iter().any(|(key, _)| detail.contains(key)) {
+                role.setting()
+            } else {
+                "kafka.client"
+            };
+            KafkaError::Config { setting, detail }
+        };
+        self.consumer_config()?
+            .create::<BaseConsumer>()
+            .map_err(|error| refused(ClientRole::Consumer, error))?;
+        self.producer_config("wallet-config-check")?
+            .create::<BaseProducer>()
+            .map_err(|error| refused(ClientRole::Producer, error))?;
+        self.listener_config()?
+            .create::<BaseConsumer>()
+            .map_err(|error| refused(ClientRole::Reader, error))?;
         Ok(())
     }
 
@@ -194,10 +276,42 @@ impl KafkaSettings {
         Ok(config)
     }
 
-    fn apply_extra(&self, config: &mut ClientConfig) {
-        for (key, value) in &self.client_properties {
+    /// The overrides of `role`.
+    fn role_properties(&self, role: ClientRole) -> &ClientProperties {
+        match role {
+            ClientRole::Consumer => &self.consumer_client,
+            ClientRole::Producer => &self.producer_client,
+            ClientRole::Reader => &self.reader_client,
+        }
+    }
+
+    /// Applies [`KafkaSettings::client`] and then the overrides of `role`, after the wallet's
+    /// own properties.
+    fn apply_extra(&self, config: &mut ClientConfig, role: ClientRole) {
+        for (key, value) in self.client.iter().chain(self.role_properties(role).iter()) {
             config.set(key, value);
         }
+    }
+
+    /// The librdkafka configuration of each client the service creates, as it is handed to
+    /// librdkafka (secret values included: never log it).
+    ///
+    /// # Errors
+    /// As the client configurations.
+    pub fn effective_configs(&self) -> Result<Vec<(&'static str, ClientConfig)>, KafkaError> {
+        Ok(vec![
+            ("order consumer", self.consumer_config()?),
+            (
+                "dead-letter producer",
+                self.producer_config("wallet-dead-letters")?,
+            ),
+            ("outbox relay", self.producer_config("wallet-outbox-relay")?),
+            ("change listener", self.listener_config()?),
+            (
+                "dead-letter replay reader",
+                self.reader_config("wallet-replay")?,
+            ),
+        ])
     }
 
     /// The order-event consumer: group member, manual offset store and commit, starting from
@@ -237,7 +351,7 @@ impl KafkaSettings {
         if let Some(instance) = &self.group_instance_id {
             config.set("group.instance.id", instance);
         }
-        self.apply_extra(&mut config);
+        self.apply_extra(&mut config, ClientRole::Consumer);
         Ok(config)
     }
 
@@ -250,7 +364,7 @@ impl KafkaSettings {
             .set("enable.auto.offset.store", "false")
             .set("enable.partition.eof", "true")
             .set("auto.offset.reset", "earliest");
-        self.apply_extra(&mut config);
+        self.apply_extra(&mut config, ClientRole::Reader);
         Ok(config)
     }
 
@@ -269,20 +383,20 @@ impl KafkaSettings {
             // Only the keys matter and the events are small: a megabyte of prefetch (instead of
             // librdkafka's 64 MB) keeps up with any relay.
             .set("queued.max.messages.kbytes", "1024");
-        self.apply_extra(&mut config);
+        self.apply_extra(&mut config, ClientRole::Reader);
         Ok(config)
     }
 
     /// Producers (dead letters, outbox relay, replay): acknowledged by all in-sync replicas,
     /// idempotent where the broker supports it, so retries neither lose nor reorder records.
-    pub(crate) fn producer_config(&self, client_id: &str) -> Result<ClientConfig, KafkaError> {
+    pub fn producer_config(&self, client_id: &str) -> Result<ClientConfig, KafkaError> {
         let mut config = self.base_config(client_id)?;
         config
             .set("acks", "all")
             .set("enable.idempotence", self.producer_idempotence.to_string())
             .set("linger.ms", "2")
             .set("message.timeout.ms", self.delivery_timeout_ms.to_string());
-        self.apply_extra(&mut config);
+        self.apply_extra(&mut config, ClientRole::Producer);
         Ok(config)
     }
 }
@@ -318,6 +432,66 @@ mod tests {
     fn clients_refuse_the_embedded_placeholder() {
         let error = KafkaSettings::default().consumer_config().unwrap_err();
         assert!(error.to_string().contains("kafka.brokers"));
+    }
+
+    #[test]
+    fn an_unknown_client_property_is_refused_with_librdkafkas_message() {
+        let settings = KafkaSettings {
+            brokers: "127.0.0.1:9092".to_owned(),
+            client: ClientProperties::from_pairs([("bogus.property", "1")]),
+            ..KafkaSettings::default()
+        };
+        settings.validate().unwrap();
+        let error = settings.check_clients().unwrap_err().to_string();
+        assert!(error.contains("bogus.property"), "{error}");
+        assert!(error.contains("kafka.client"), "{error}");
+        let invalid = KafkaSettings {
+            brokers: "127.0.0.1:9092".to_owned(),
+            producer_client: ClientProperties::from_pairs([("linger.ms", "forever")]),
+            ..KafkaSettings::default()
+        };
+        let error = invalid.check_clients().unwrap_err().to_string();
+        assert!(error.contains("linger.ms"), "{error}");
+        assert!(error.contains("kafka.producer_client"), "{error}");
+    }
+
+    #[test]
+    fn properties_the_guarantees_rest_on_cannot_be_configured() {
+        let settings = KafkaSettings {
+            consumer_client: ClientProperties::from_pairs([("enable.auto.commit", "true")]),
+            ..KafkaSettings::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("kafka.consumer_client"), "{error}");
+        assert!(error.contains("enable.auto.commit"), "{error}");
+    }
+
+    #[test]
+    fn client_tables_reach_their_clients_in_order() {
+        let settings = KafkaSettings {
+            brokers: "127.0.0.1:9092".to_owned(),
+            client: ClientProperties::from_pairs([
+                ("security.protocol", "SASL_PLAINTEXT"),
+                ("linger.ms", "9"),
+            ]),
+            producer_client: ClientProperties::from_pairs([("linger.ms", "1")]),
+            ..KafkaSettings::default()
+        };
+        for (client, config) in settings.effective_configs().unwrap() {
+            assert_eq!(
+                config.get("security.protocol"),
+                Some("SASL_PLAINTEXT"),
+                "{client}"
+            );
+        }
+        assert_eq!(
+            settings.producer_config("x").unwrap().get("linger.ms"),
+            Some("1")
+        );
+        assert_eq!(
+            settings.consumer_config().unwrap().get("linger.ms"),
+            Some("9")
+        );
     }
 
     #[test]

@@ -73,7 +73,7 @@ async fn main() -> Result<(), Error> {
 /// Look-ups done in [`RUN_DURATION`] by one task, and the time they took.
 async fn measure(url: &str, pattern: &str, kind: PriceKeyKind) -> Result<(u64, Duration), Error> {
     let feed = RedisPriceFeed::new(&RedisPriceConfig {
-        url: url.to_owned(),
+        url: url.to_owned().into(),
         key_pattern: pattern.to_owned(),
         kind,
         timeout_ms: 1_000,

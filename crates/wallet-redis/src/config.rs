@@ -1,6 +1,8 @@
 //! Settings of the Redis price feed (SPEC §5 "Prices"): where the market-data side writes
-//! prices and how long the wallet waits for them. Plain structs with defaults; the app crate
-//! maps its layered configuration onto them, so this crate needs no serde.
+//! prices and how long the wallet waits for them. The configuration file's `[prices]` table
+//! deserialises into them through [`crate::PriceSettings`].
+
+use secrecy::SecretString;
 
 /// The default key pattern: where the broker's asset service, the only writer of prices,
 /// `SETEX`es a plain string per ticker. (The Java wallet read a hash `ticker:price:{ticker}`
@@ -47,10 +49,11 @@ impl Default for PriceKeyKind {
 }
 
 /// Everything [`crate::RedisPriceFeed::new`] needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RedisPriceConfig {
-    /// Redis URL, e.g. `redis://127.0.0.1:6379/0`. Default `redis://127.0.0.1:6379`.
-    pub url: String,
+    /// Redis URL, e.g. `redis://127.0.0.1:6379/0` or `rediss://…` for TLS; may hold a password,
+    /// so it is a secret (never in `Debug` output). Default `redis://127.0.0.1:6379`.
+    pub url: SecretString,
     /// Key of a ticker's price, with `{ticker}` (exactly once) standing for the upper-case
     /// ticker. Default [`KEY_PATTERN_DEFAULT`], the asset service's.
     pub key_pattern: String,
@@ -75,7 +78,7 @@ pub struct RedisPriceConfig {
 impl Default for RedisPriceConfig {
     fn default() -> Self {
         RedisPriceConfig {
-            url: "redis://127.0.0.1:6379".to_owned(),
+            url: SecretString::from("redis://127.0.0.1:6379"),
             key_pattern: KEY_PATTERN_DEFAULT.to_owned(),
             kind: PriceKeyKind::default(),
             timeout_ms: 50,

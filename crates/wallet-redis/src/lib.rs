@@ -13,6 +13,7 @@ mod config;
 mod memory;
 mod parse;
 mod redis_feed;
+mod settings;
 pub mod telemetry;
 
 pub use config::{
@@ -20,3 +21,4 @@ pub use config::{
 };
 pub use memory::InMemoryPriceFeed;
 pub use redis_feed::RedisPriceFeed;
+pub use settings::PriceSettings;

@@ -20,6 +20,7 @@ use chrono::Utc;
 use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, Pipeline, Value};
 use deadpool_redis::{Config, Connection, Pool, PoolConfig, Runtime, Timeouts};
+use secrecy::ExposeSecret;
 use tokio::sync::Mutex;
 use wallet_domain::Ticker;
 use wallet_domain::ports::{PriceFeed, PriceFeedError, PriceQuote};
@@ -72,7 +73,7 @@ impl RedisPriceFeed {
         let timeout = Duration::from_millis(config.timeout_ms);
         let connect_timeout = Duration::from_millis(config.connect_timeout_ms);
         let pool = Config {
-            url: Some(config.url.clone()),
+            url: Some(config.url.expose_secret().to_owned()),
             connection: None,
             pool: Some(PoolConfig {
                 timeouts: Timeouts {

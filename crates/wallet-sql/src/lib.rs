@@ -28,6 +28,7 @@ mod load;
 mod outbox;
 mod reader;
 mod rows;
+mod settings;
 mod sql;
 mod store;
 #[cfg(feature = "test-support")]
@@ -46,6 +47,7 @@ use wallet_domain::{
 
 pub use outbox::OUTBOX_BATCH_MAX;
 pub use reader::{EXPIRED_HOLDS_MAX, STATEMENT_PAGE_MAX};
+pub use settings::DatabaseSettings;
 pub use store::SqlStore;
 
 impl SqlStore {

@@ -112,6 +112,7 @@ async fn repeated_sigterm_on_the_embedded_default_always_exits_zero_in_time() {
     let (_, account) = wallet.get("/api/v1/wallet/soak-8").await;
     assert_eq!(account["balance"], "180.00", "{account}");
     terminate(&mut wallet, 9);
+    assert_audit_passes(&wallet);
 }
 
 /// Against a separate broker, with order events in flight in every round.

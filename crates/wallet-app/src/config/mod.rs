@@ -8,6 +8,8 @@
 
 mod raw;
 #[cfg(test)]
+mod reach;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
@@ -18,6 +20,9 @@ use config::{Config, Environment, File, FileFormat};
 use secrecy::SecretString;
 use thiserror::Error;
 use wallet_domain::Currency;
+use wallet_kafka::KafkaSettings;
+use wallet_redis::PriceSettings;
+use wallet_sql::DatabaseSettings;
 
 /// The embedded default, compiled in so that the binary works from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
@@ -36,17 +41,18 @@ fn invalid(key: &str, problem: impl std::fmt::Display) -> SettingsError {
     SettingsError(format!("{key}: {problem}"))
 }
 
-/// Every setting, validated.
+/// Every setting, validated: one typed tree, each adapter's part in the adapter's own type
+/// (deserialised from the layers as it is, so no setting is copied, or lost, on its way).
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// HTTP server.
     pub server: ServerSettings,
-    /// Database.
+    /// `[database]`: the SQL store's own settings.
     pub database: DatabaseSettings,
-    /// Kafka.
-    pub kafka: KafkaConfig,
-    /// Market prices.
-    pub prices: PricesSettings,
+    /// `[kafka]`: the Kafka adapters' own settings, `[kafka.client]` tables included.
+    pub kafka: KafkaSettings,
+    /// `[prices]`: the price feed's own settings.
+    pub prices: PriceSettings,
     /// The read cache of accounts and positions.
     pub read_cache: ReadCacheSettings,
     /// Authentication.
@@ -72,23 +78,10 @@ pub struct ServerSettings {
     pub workers: usize,
 }
 
-/// `[database]`.
-#[derive(Debug, Clone)]
-pub struct DatabaseSettings {
-    /// `database.url`; may hold a password.
-    pub url: SecretString,
-    /// `database.max_connections`.
-    pub max_connections: u32,
-    /// `database.migrate_on_start`.
-    pub migrate_on_start: bool,
-    /// `database.connect_timeout_ms`.
-    pub connect_timeout_ms: u64,
-}
-
-/// Where the Kafka brokers are.
+/// What `kafka.brokers` asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Brokers {
-    /// Start an in-process broker on a loopback port.
+    /// `embedded`: start an in-process broker on a loopback port.
     Embedded,
     /// Bootstrap servers, comma-separated.
     External(String),
@@ -97,27 +90,19 @@ pub enum Brokers {
     Disabled,
 }
 
-/// `[kafka]`.
-#[derive(Debug, Clone)]
-pub struct KafkaConfig {
-    /// `kafka.brokers`.
-    pub brokers: Brokers,
-    /// `kafka.group_id`.
-    pub group_id: String,
-    /// `kafka.group_instance_id` (static membership); `None` when empty.
-    pub group_instance_id: Option<String>,
-    /// `kafka.order_events_topic`.
-    pub order_events_topic: String,
-    /// `kafka.dead_letter_topic`.
-    pub dead_letter_topic: String,
-    /// `kafka.wallet_events_topic`.
-    pub wallet_events_topic: String,
-    /// `kafka.batch_size_max`.
-    pub batch_size_max: usize,
-    /// `kafka.batch_wait_ms_max`.
-    pub batch_wait_ms_max: u64,
-    /// `kafka.apply_lanes`.
-    pub apply_lanes: usize,
+/// The `kafka.brokers` value of an HTTP-only instance.
+pub const NO_BROKERS: &str = "none";
+
+impl Brokers {
+    /// What `kafka.brokers` of `kafka` asks for.
+    #[must_use]
+    pub fn of(kafka: &KafkaSettings) -> Brokers {
+        match kafka.brokers.trim() {
+            wallet_kafka::EMBEDDED_BROKERS => Brokers::Embedded,
+            NO_BROKERS => Brokers::Disabled,
+            list => Brokers::External(list.to_owned()),
+        }
+    }
 }
 
 /// `[read_cache]`: see [`crate::read_cache`].
@@ -135,30 +120,6 @@ impl ReadCacheSettings {
     pub fn enabled(&self) -> bool {
         self.accounts_max > 0 && self.ttl_ms > 0
     }
-}
-
-/// How a price is stored under its Redis key (`prices.key_kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PriceKeyKind {
-    /// A hash; the price is in `prices.hash_field`.
-    Hash,
-    /// A plain string key.
-    String,
-}
-
-/// `[prices]`.
-#[derive(Debug, Clone)]
-pub struct PricesSettings {
-    /// `prices.redis_url`; `None` keeps prices in memory. May hold a password.
-    pub redis_url: Option<SecretString>,
-    /// `prices.key_pattern`.
-    pub key_pattern: String,
-    /// `prices.key_kind`.
-    pub key_kind: PriceKeyKind,
-    /// `prices.hash_field`.
-    pub hash_field: String,
-    /// `prices.timeout_ms`.
-    pub timeout_ms: u64,
 }
 
 /// The key that verifies JWTs.

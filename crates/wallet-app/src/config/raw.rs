@@ -5,22 +5,25 @@
 use secrecy::SecretString;
 use serde::Deserialize;
 use wallet_domain::Currency;
+use wallet_kafka::KafkaSettings;
+use wallet_redis::PriceSettings;
+use wallet_sql::DatabaseSettings;
 
 use super::{
-    AuthMode, AuthSettings, Brokers, DatabaseSettings, JwtKey, KafkaConfig, LogFormat, LogSettings,
-    PriceKeyKind, PricesSettings, ReadCacheSettings, ServerSettings, Settings, SettingsError,
-    WalletSettings, invalid,
+    AuthMode, AuthSettings, JwtKey, LogFormat, LogSettings, ReadCacheSettings, ServerSettings,
+    Settings, SettingsError, WalletSettings, invalid,
 };
 
-/// The merged layers before validation: every key of `config/default.toml`, no other. No
-/// `Debug`: it holds secrets in plain strings.
+/// The merged layers before validation: every key of `config/default.toml`, no other. The
+/// adapters' sections are their own types, checked as they deserialise; the app's own are
+/// checked by [`RawSettings::validate`]. No `Debug`: it holds secrets in plain strings.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSettings {
     server: RawServer,
-    database: RawDatabase,
-    kafka: RawKafka,
-    prices: RawPrices,
+    database: DatabaseSettings,
+    kafka: KafkaSettings,
+    prices: PriceSettings,
     read_cache: RawReadCache,
     auth: RawAuth,
     wallet: RawWallet,
@@ -35,39 +38,6 @@ struct RawServer {
     body_limit_bytes: usize,
     readiness_timeout_ms: u64,
     workers: usize,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDatabase {
-    url: String,
-    max_connections: u32,
-    migrate_on_start: bool,
-    connect_timeout_ms: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawKafka {
-    brokers: String,
-    group_id: String,
-    group_instance_id: String,
-    order_events_topic: String,
-    dead_letter_topic: String,
-    wallet_events_topic: String,
-    batch_size_max: usize,
-    batch_wait_ms_max: u64,
-    apply_lanes: usize,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPrices {
-    redis_url: String,
-    key_pattern: String,
-    key_kind: String,
-    hash_field: String,
-    timeout_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -142,39 +112,9 @@ impl RawSettings {
             )?,
             workers: self.server.workers,
         };
-        let database = DatabaseSettings {
-            url: check_database_url(self.database.url)?,
-            max_connections: positive("database.max_connections", self.database.max_connections)?,
-            migrate_on_start: self.database.migrate_on_start,
-            connect_timeout_ms: positive(
-                "database.connect_timeout_ms",
-                self.database.connect_timeout_ms,
-            )?,
-        };
-        let brokers = non_empty("kafka.brokers", self.kafka.brokers)?;
-        let kafka = KafkaConfig {
-            brokers: match brokers.trim() {
-                "embedded" => Brokers::Embedded,
-                "none" => Brokers::Disabled,
-                list => Brokers::External(list.to_owned()),
-            },
-            group_id: non_empty("kafka.group_id", self.kafka.group_id)?,
-            group_instance_id: Some(self.kafka.group_instance_id.trim().to_owned())
-                .filter(|instance| !instance.is_empty()),
-            order_events_topic: non_empty(
-                "kafka.order_events_topic",
-                self.kafka.order_events_topic,
-            )?,
-            dead_letter_topic: non_empty("kafka.dead_letter_topic", self.kafka.dead_letter_topic)?,
-            wallet_events_topic: non_empty(
-                "kafka.wallet_events_topic",
-                self.kafka.wallet_events_topic,
-            )?,
-            batch_size_max: positive("kafka.batch_size_max", self.kafka.batch_size_max)?,
-            batch_wait_ms_max: self.kafka.batch_wait_ms_max,
-            apply_lanes: positive("kafka.apply_lanes", self.kafka.apply_lanes)?,
-        };
-        let prices = self.prices.validate()?;
+        self.kafka
+            .validate()
+            .map_err(|error| SettingsError(error.to_string()))?;
         let read_cache = ReadCacheSettings {
             accounts_max: self.read_cache.accounts_max,
             ttl_ms: self.read_cache.ttl_ms,
@@ -209,78 +149,13 @@ impl RawSettings {
         };
         Ok(Settings {
             server,
-            database,
-            kafka,
-            prices,
+            database: self.database,
+            kafka: self.kafka,
+            prices: self.prices,
             read_cache,
             auth,
             wallet,
             log,
-        })
-    }
-}
-
-fn check_database_url(url: String) -> Result<SecretString, SettingsError> {
-    let text = url.trim();
-    // The scheme alone is shown: the rest may carry a password.
-    let scheme = text.split_once("://").map(|(scheme, _)| scheme);
-    match scheme {
-        Some("sqlite" | "mysql" | "mariadb") => Ok(SecretString::from(text.to_owned())),
-        Some(other) => Err(invalid(
-            "database.url",
-            format!("scheme {other:?} is not supported (sqlite, mysql or mariadb)"),
-        )),
-        None if text.is_empty() => Err(invalid("database.url", "must not be empty")),
-        None => Err(invalid(
-            "database.url",
-            "must be a URL such as sqlite://data/wallet.db?mode=rwc or mysql://user:pass@host/db",
-        )),
-    }
-}
-
-impl RawPrices {
-    fn validate(self) -> Result<PricesSettings, SettingsError> {
-        let url = self.redis_url.trim().to_owned();
-        let redis_url = if url.is_empty() {
-            None
-        } else if url.starts_with("redis://") || url.starts_with("rediss://") {
-            Some(SecretString::from(url))
-        } else {
-            return Err(invalid(
-                "prices.redis_url",
-                "must start with redis:// or rediss:// (or be empty for in-memory prices)",
-            ));
-        };
-        if self.key_pattern.matches("{ticker}").count() != 1 {
-            return Err(invalid(
-                "prices.key_pattern",
-                format!(
-                    "{:?} must contain {{ticker}} exactly once",
-                    self.key_pattern
-                ),
-            ));
-        }
-        let key_kind = match self.key_kind.trim() {
-            "hash" => PriceKeyKind::Hash,
-            "string" => PriceKeyKind::String,
-            other => {
-                return Err(invalid(
-                    "prices.key_kind",
-                    format!("must be \"hash\" or \"string\", got {other:?}"),
-                ));
-            }
-        };
-        let hash_field = if key_kind == PriceKeyKind::Hash {
-            non_empty("prices.hash_field", self.hash_field)?
-        } else {
-            self.hash_field
-        };
-        Ok(PricesSettings {
-            redis_url,
-            key_pattern: self.key_pattern,
-            key_kind,
-            hash_field,
-            timeout_ms: positive("prices.timeout_ms", self.timeout_ms)?,
         })
     }
 }

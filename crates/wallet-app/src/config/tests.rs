@@ -28,12 +28,12 @@ fn the_embedded_default_is_the_spec_table() {
         "sqlite://data/wallet.db?mode=rwc"
     );
     assert_eq!(settings.database.max_connections, 10);
-    assert_eq!(settings.kafka.brokers, Brokers::Embedded);
+    assert_eq!(Brokers::of(&settings.kafka), Brokers::Embedded);
     assert_eq!(settings.kafka.group_id, "broker-wallet-api");
     assert_eq!(settings.kafka.order_events_topic, "order-events-v1");
     assert_eq!(settings.kafka.dead_letter_topic, "order-events-v1.DLT");
     assert_eq!(settings.kafka.wallet_events_topic, "wallet-events-v1");
-    assert!(settings.prices.redis_url.is_none());
+    assert!(settings.prices.redis.is_none());
     assert!(matches!(settings.auth.mode, AuthMode::None));
     assert_eq!(settings.wallet.default_currency, Currency::BRL);
     assert_eq!(settings.wallet.hold_ttl_hours, 24);
@@ -71,7 +71,7 @@ fn environment_overrides_use_double_underscores() {
     assert_eq!(settings.database.max_connections, 32);
     assert!(!settings.database.migrate_on_start);
     assert_eq!(
-        settings.kafka.brokers,
+        Brokers::of(&settings.kafka),
         Brokers::External("k1:9092,k2:9092".to_owned())
     );
     let AuthMode::Jwt(JwtKey::Hs256(secret)) = settings.auth.mode else {
@@ -158,4 +158,34 @@ fn secrets_do_not_show_in_debug_output() {
     let debug = format!("{settings:?}");
     assert!(!debug.contains("hunter2"), "{debug}");
     assert!(!debug.contains("topsecret"), "{debug}");
+}
+
+#[test]
+fn the_production_example_loads_with_sasl_ssl_kafka_and_tls_stores() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/production.example.toml");
+    let settings = Settings::load_from(
+        Some(&path),
+        env(&[(
+            "WALLET__AUTH__JWT_HS256_SECRET",
+            "a-production-secret-of-32-bytes-at-least",
+        )]),
+    )
+    .unwrap();
+    assert_eq!(
+        settings.kafka.client.get("security.protocol"),
+        Some("SASL_SSL")
+    );
+    assert_eq!(
+        settings.kafka.client.get("sasl.mechanisms"),
+        Some("SCRAM-SHA-512")
+    );
+    assert!(
+        settings
+            .database
+            .url
+            .expose_secret()
+            .contains("ssl-mode=VERIFY_CA")
+    );
+    let redis = settings.prices.redis.expect("Redis prices");
+    assert!(redis.url.expose_secret().starts_with("rediss://"));
 }

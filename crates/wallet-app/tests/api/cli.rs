@@ -85,6 +85,33 @@ fn bad_settings_stop_start_up_with_the_key_named() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("auth.jwt_hs256_secret"));
 
+    // An unknown librdkafka property: librdkafka's message, which names it, and the table.
+    let output = wallet(
+        &["serve"],
+        &[
+            ("WALLET__SERVER__BIND", "127.0.0.1:0"),
+            ("WALLET__KAFKA__BROKERS", "127.0.0.1:1"),
+            ("WALLET__KAFKA__CLIENT__BOGUS_PROPERTY", "1"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("bogus.property") && stderr.contains("kafka.client"),
+        "{stderr}"
+    );
+    // One the delivery guarantees rest on is refused before anything starts.
+    let output = wallet(
+        &["serve"],
+        &[("WALLET__KAFKA__CONSUMER_CLIENT__ENABLE_AUTO_COMMIT", "true")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("enable.auto.commit") && stderr.contains("kafka.consumer_client"),
+        "{stderr}"
+    );
+
     // A port in use is named too, and nothing else was started before the bind.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let bind = taken.local_addr().unwrap().to_string();

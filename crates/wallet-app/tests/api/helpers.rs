@@ -8,7 +8,7 @@ use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::Value;
 use wallet_app::Application;
-use wallet_app::config::{Brokers, Settings};
+use wallet_app::config::Settings;
 use wallet_app::read_cache::ReadCache;
 use wallet_domain::usecases::WalletService;
 use wallet_domain::{Currency, EventOutcome, OrderEvent};
@@ -36,7 +36,7 @@ pub fn settings_for(database_url: &str) -> Settings {
     settings.server.bind = "127.0.0.1:0".parse().unwrap();
     settings.server.workers = 1;
     settings.database.url = SecretString::from(database_url.to_owned());
-    settings.kafka.brokers = Brokers::Disabled;
+    settings.kafka.brokers = wallet_app::config::NO_BROKERS.to_owned();
     settings
 }
 

@@ -115,7 +115,10 @@ async fn readiness_fails_when_the_database_is_unreachable() {
 async fn an_unreachable_redis_fails_readiness_but_not_summaries() {
     let app = spawn_app_with(|settings| {
         // Port 1 on loopback: nothing listens there.
-        settings.prices.redis_url = Some(secrecy::SecretString::from("redis://127.0.0.1:1"));
+        settings.prices.redis = Some(wallet_redis::RedisPriceConfig {
+            url: secrecy::SecretString::from("redis://127.0.0.1:1"),
+            ..wallet_redis::RedisPriceConfig::default()
+        });
     })
     .await;
     let problem = assert_problem(

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use reqwest::StatusCode;
 use secrecy::SecretString;
-use wallet_app::config::PriceKeyKind;
+use wallet_redis::{PriceKeyKind, RedisPriceConfig};
 
 use crate::helpers::{FILLED_BUY, PENDING_BUY, json_with, spawn_app_with};
 
@@ -33,11 +33,16 @@ async fn summaries_read_hash_prices_from_redis() {
     let prefix = prefix();
     let pattern = format!("{prefix}:{{ticker}}");
     let app = spawn_app_with(|settings| {
-        settings.prices.redis_url = Some(SecretString::from(REDIS_URL));
-        settings.prices.key_pattern = pattern;
-        settings.prices.key_kind = PriceKeyKind::Hash;
-        settings.prices.hash_field = "last".to_owned();
-        settings.prices.timeout_ms = 2000;
+        settings.prices.redis = Some(RedisPriceConfig {
+            url: SecretString::from(REDIS_URL),
+            key_pattern: pattern,
+            kind: PriceKeyKind::Hash {
+                field: "last".to_owned(),
+                updated_at_field: Some("updatedAt".to_owned()),
+            },
+            timeout_ms: 2000,
+            ..RedisPriceConfig::default()
+        });
     })
     .await;
     let written = (chrono::Utc::now().timestamp() - 30).to_string();
@@ -71,10 +76,13 @@ async fn summaries_read_string_prices_from_redis() {
     let prefix = prefix();
     let pattern = format!("{prefix}:{{ticker}}");
     let app = spawn_app_with(|settings| {
-        settings.prices.redis_url = Some(SecretString::from(REDIS_URL));
-        settings.prices.key_pattern = pattern;
-        settings.prices.key_kind = PriceKeyKind::String;
-        settings.prices.timeout_ms = 2000;
+        settings.prices.redis = Some(RedisPriceConfig {
+            url: SecretString::from(REDIS_URL),
+            key_pattern: pattern,
+            kind: PriceKeyKind::String,
+            timeout_ms: 2000,
+            ..RedisPriceConfig::default()
+        });
     })
     .await;
     let key = format!("{prefix}:PETR4");

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::Value;
 use wallet_app::Application;
-use wallet_app::config::{Brokers, Settings};
+use wallet_app::config::Settings;
 use wallet_kafka::{EmbeddedBroker, KafkaSettings};
 use wallet_sql::test_support::TestDatabase;
 
@@ -27,7 +27,7 @@ async fn balance(app: &TestApp, user: &str) -> String {
 #[tokio::test]
 async fn another_instances_deposit_reaches_a_cached_summary() {
     let broker = EmbeddedBroker::start(&KafkaSettings::default()).unwrap();
-    let brokers = Brokers::External(broker.bootstrap_servers().to_owned());
+    let brokers = broker.bootstrap_servers().to_owned();
     let with_kafka = |settings: &mut Settings| {
         settings.kafka.brokers = brokers.clone();
         // Far beyond the test: only an invalidation can make the new balance visible.

@@ -18,7 +18,7 @@ const HANG: Duration = Duration::from_secs(5);
 
 fn feed_at(url: String, timeout_ms: u64) -> RedisPriceFeed {
     RedisPriceFeed::new(&RedisPriceConfig {
-        url,
+        url: url.into(),
         timeout_ms,
         pool_size: 1,
         ..RedisPriceConfig::default()
@@ -86,7 +86,7 @@ async fn feed_recovers_after_the_connection_breaks() {
         .await;
     let relay = TurnCountingRelay::start(url_address(&redis_url())).await;
     let feed = RedisPriceFeed::new(&RedisPriceConfig {
-        url: url_with_address(&redis_url(), &relay.address.to_string()),
+        url: url_with_address(&redis_url(), &relay.address.to_string()).into(),
         key_pattern: redis.pattern("ticker:price:{ticker}"),
         kind: PriceKeyKind::default_hash(),
         timeout_ms: TIMEOUT_MS_CONTENT,
@@ -125,7 +125,7 @@ async fn slow_connect_is_finished_in_the_background() {
     )
     .await;
     let feed = RedisPriceFeed::new(&RedisPriceConfig {
-        url: url_with_address(&redis_url(), &relay.address.to_string()),
+        url: url_with_address(&redis_url(), &relay.address.to_string()).into(),
         key_pattern: redis.pattern("ticker:price:{ticker}"),
         kind: PriceKeyKind::default_hash(),
         timeout_ms: 100,

@@ -20,7 +20,7 @@ fn feed_through(
         PriceKeyKind::String => "market:price:{ticker}",
     };
     RedisPriceFeed::new(&RedisPriceConfig {
-        url: url_with_address(&redis_url(), &relay.address.to_string()),
+        url: url_with_address(&redis_url(), &relay.address.to_string()).into(),
         key_pattern: redis.pattern(pattern),
         kind,
         timeout_ms: TIMEOUT_MS_CONTENT,

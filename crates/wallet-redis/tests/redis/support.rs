@@ -65,7 +65,7 @@ impl TestRedis {
     /// A feed over this test's prefix with `pattern`, `kind` and the content-test timeout.
     pub fn feed(&self, pattern: &str, kind: PriceKeyKind) -> RedisPriceFeed {
         RedisPriceFeed::new(&RedisPriceConfig {
-            url: redis_url(),
+            url: redis_url().into(),
             key_pattern: self.pattern(pattern),
             kind,
             timeout_ms: TIMEOUT_MS_CONTENT,
