@@ -10,10 +10,12 @@ DOMAIN_FORBIDDEN := tokio|sea-orm|sqlx|redis|rdkafka|actix
 ## Starts the service on its embedded default: SQLite under data/, prices in memory, an
 ## in-process Kafka broker whose address is printed at start-up.
 run:
+	@scripts/build-deps.sh
 	$(CARGO) run -p wallet-app --bin wallet -- serve
 
 ## Plays the fixture story through an embedded service (Kafka and HTTP) and checks every balance.
 demo:
+	@scripts/build-deps.sh
 	$(CARGO) run -p wallet-app --bin wallet -- demo
 
 ## Formatting, lints, the domain purity check and every test (unit, integration, doc), a
@@ -48,12 +50,14 @@ fuzz:
 ## End-to-end scenarios (tests/): each starts its own broker and wallet processes, so they run
 ## two at a time on a 2-core machine.
 e2e:
+	@scripts/build-deps.sh
 	scripts/services.sh
 	$(CARGO) build -p wallet-app --bin wallet
 	WALLET_E2E_TANSU="$$(scripts/install-tansu.sh)" $(CARGO) test -p wallet-e2e -- --test-threads=2
 
 ## fmt check + clippy with warnings as errors + the domain purity check.
 lint: domain-purity
+	@scripts/build-deps.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
@@ -79,6 +83,7 @@ BENCH_BIN = $(or $(CARGO_TARGET_DIR),target)/release/wallet-bench
 ## included (it shares CARGO_TARGET_DIR). Tune with BENCH_EVENTS, BENCH_BATCH1_EVENTS,
 ## BENCH_PHASES … (`wallet-bench --help`). Installs the load generator wrk when missing.
 bench:
+	@scripts/build-deps.sh
 	scripts/services.sh
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(CARGO) build --release -p wallet-app -p wallet-bench --bins

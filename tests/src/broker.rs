@@ -28,6 +28,17 @@ pub struct Broker {
     port: u16,
     directory: PathBuf,
     process: Option<Spawned>,
+    /// Whether clients must authenticate (SASL SCRAM).
+    authentication: bool,
+}
+
+/// A SCRAM user of an authenticating broker.
+#[derive(Debug, Clone, Copy)]
+pub struct ScramUser<'a> {
+    /// The user name.
+    pub name: &'a str,
+    /// Its password.
+    pub password: &'a str,
 }
 
 impl Broker {
@@ -43,11 +54,41 @@ impl Broker {
             port: crate::free_port(),
             directory,
             process: None,
+            authentication: false,
         };
         broker.resume();
         for topic in topics {
             broker.create_topic(topic, partitions);
         }
+        broker
+    }
+
+    /// Starts a broker that requires SASL (SCRAM-SHA-256 and -512) from every client, with
+    /// `users` and `topics`. Tansu 0.6.0 answers nothing but the SASL handshake to a client that
+    /// has not authenticated, its own CLI included, so users and topics are created first, on
+    /// the same storage, by a broker that does not require it yet.
+    #[must_use]
+    pub fn start_authenticated(
+        topics: &[&str],
+        partitions: u32,
+        users: &[ScramUser<'_>],
+    ) -> Broker {
+        let mut broker = Broker::start(topics, partitions);
+        for user in users {
+            for mechanism in ["scram256", "scram512"] {
+                broker.tansu(&[
+                    "user",
+                    "create",
+                    "--mechanism",
+                    mechanism,
+                    user.name,
+                    user.password,
+                ]);
+            }
+        }
+        broker.stop();
+        broker.authentication = true;
+        broker.resume();
         broker
     }
 
@@ -71,6 +112,9 @@ impl Broker {
                 &url,
             ])
             .args(["--storage-engine", "sqlite://tansu.db"]);
+        if self.authentication {
+            command.arg("--authentication");
+        }
         self.process = Some(Spawned::start(
             "tansu",
             command,
@@ -100,20 +144,26 @@ impl Broker {
     }
 
     fn create_topic(&self, topic: &str, partitions: u32) {
+        self.tansu(&[
+            "topic",
+            "create",
+            "--partitions",
+            &partitions.to_string(),
+            topic,
+        ]);
+    }
+
+    /// Runs `tansu <arguments> --broker <this broker>` and fails loudly when it fails.
+    fn tansu(&self, arguments: &[&str]) {
         let output = Command::new(tansu_binary())
             .current_dir(&self.directory)
-            .args([
-                "topic",
-                "create",
-                "--broker",
-                &format!("tcp://127.0.0.1:{}", self.port),
-            ])
-            .args(["--partitions", &partitions.to_string(), topic])
+            .args(arguments)
+            .args(["--broker", &format!("tcp://127.0.0.1:{}", self.port)])
             .output()
-            .expect("run tansu topic create");
+            .expect("run tansu");
         assert!(
             output.status.success(),
-            "tansu topic create {topic}: {}{}",
+            "tansu {arguments:?}: {}{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );

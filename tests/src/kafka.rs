@@ -23,13 +23,21 @@ pub struct Record {
 
 /// A producer acknowledged by every in-sync replica, as the Order API configures it.
 pub fn producer(bootstrap: &str) -> FutureProducer {
-    ClientConfig::new()
+    producer_with(bootstrap, &[])
+}
+
+/// [`producer`] with more client properties (SASL credentials, say).
+pub fn producer_with(bootstrap: &str, properties: &[(&str, &str)]) -> FutureProducer {
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", bootstrap)
         .set("acks", "all")
         .set("linger.ms", "5")
-        .set("message.timeout.ms", "60000")
-        .create()
-        .expect("create the producer")
+        .set("message.timeout.ms", "60000");
+    for (key, value) in properties {
+        config.set(*key, *value);
+    }
+    config.create().expect("create the producer")
 }
 
 /// Produces `records` (key, value) to `topic` and waits until the broker acknowledged each.

@@ -88,6 +88,12 @@ impl Wallet {
         ));
     }
 
+    /// The value of one of the process's settings variables.
+    #[must_use]
+    pub fn env(&self, name: &str) -> Option<String> {
+        self.env.get(name).cloned()
+    }
+
     /// `http://127.0.0.1:<port>`.
     #[must_use]
     pub fn base_url(&self) -> String {
@@ -109,6 +115,35 @@ impl Wallet {
             .send()
             .await;
         response.ok().map(|response| response.status().as_u16())
+    }
+
+    /// Waits until `/health/live` answers (the service serves HTTP, ready or not).
+    pub async fn wait_live(&mut self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let live = self
+                .http
+                .get(format!("{}/health/live", self.base_url()))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok_and(|response| response.status().is_success());
+            if live {
+                return;
+            }
+            let running = self.process.as_mut().is_some_and(Spawned::is_running);
+            assert!(
+                running,
+                "wallet exited before it served HTTP:\n{}",
+                self.log()
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "wallet not serving HTTP after {timeout:?}:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until `/health/ready` answers 200.

@@ -5,6 +5,7 @@ mod hardening;
 mod java;
 mod poison;
 mod proxy;
+mod sasl;
 mod shutdown;
 
 use std::time::Duration;
