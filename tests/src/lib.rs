@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod database;
 pub mod kafka;
 pub mod process;
+pub mod tls;
 pub mod wallet;
 pub mod workload;
 

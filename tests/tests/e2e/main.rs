@@ -7,6 +7,7 @@ mod poison;
 mod proxy;
 mod sasl;
 mod shutdown;
+mod tls;
 
 use std::time::Duration;
 
