@@ -36,7 +36,6 @@ async fn mysql_and_redis_over_tls() {
         Some(0),
         "the server took a connection without TLS: {output}"
     );
-    drop(probe);
 
     let mut wallet = Wallet::start(&[
         ("WALLET__DATABASE__URL", verified.clone()),
