@@ -59,6 +59,11 @@ impl Database {
         format!("mysql://root@{address}/{}", self.name)
     }
 
+    /// Runs statements in this database (DDL, inserts) that return no rows.
+    pub fn execute(&self, sql: &str) {
+        run_sql(&format!("USE `{}`; {sql}", self.name));
+    }
+
     /// Runs a query in this database and returns its tab-separated rows.
     #[must_use]
     pub fn query(&self, sql: &str) -> Vec<Vec<String>> {

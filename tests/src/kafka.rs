@@ -120,3 +120,35 @@ pub async fn read(bootstrap: &str, topic: &str, count: usize, timeout: Duration)
     }
     records
 }
+
+/// Commits, for consumer group `group`, every partition of `topic` at its end: what a consumer
+/// that applied everything there leaves behind (the Java wallet before a cut-over).
+pub fn commit_at_end(bootstrap: &str, group: &str, topic: &str) {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    use rdkafka::{Offset, TopicPartitionList};
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("create the committing consumer");
+    let timeout = Duration::from_secs(30);
+    let metadata = consumer
+        .fetch_metadata(Some(topic), timeout)
+        .expect("topic metadata");
+    let mut offsets = TopicPartitionList::new();
+    for partition in metadata.topics()[0].partitions() {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, partition.id(), timeout)
+            .expect("watermarks");
+        offsets
+            .add_partition_offset(topic, partition.id(), Offset::Offset(high))
+            .expect("an offset");
+    }
+    consumer
+        .commit(&offsets, CommitMode::Sync)
+        .expect("commit the offsets");
+    // The list goes before the client (KAFKA.md pitfall).
+    drop(offsets);
+}

@@ -5,6 +5,7 @@
 pub mod broker;
 pub mod dashboard;
 pub mod database;
+pub mod java_wallet;
 pub mod kafka;
 pub mod process;
 pub mod tls;

@@ -149,6 +149,10 @@ pub struct Hold {
     pub status: HoldStatus,
     /// Set when `status` is [`HoldStatus::Denied`].
     pub deny_reason: Option<DenyReason>,
+    /// True for a hold imported from the Java wallet (SPEC §10), which knew only the amount an
+    /// open BUY reserved: until the order's first event completes them, `ticker` is
+    /// [`Hold::PENDING_TICKER`], `quantity` one share and `limit_price` absent.
+    pub terms_pending: bool,
     /// Optimistic-concurrency version, as on [`crate::Account::version`].
     pub version: i64,
     /// When the wallet first saw the order.
@@ -158,6 +162,9 @@ pub struct Hold {
 }
 
 impl Hold {
+    /// The ticker an imported hold carries until its order's first event names the real one.
+    pub const PENDING_TICKER: &'static str = "PENDING";
+
     /// Panics when the hold breaks an invariant (a bug; see [`crate::Account::assert_invariants`]).
     pub fn assert_invariants(&self) {
         assert!(

@@ -30,6 +30,9 @@ pub enum EntryType {
     AssetReserve,
     /// Blocked shares released.
     AssetRelease,
+    /// What an account or position held when it was imported from the Java wallet (SPEC §10):
+    /// its balance and blocked balance, or its quantity.
+    Opening,
 }
 
 text_enum!(EntryType {
@@ -41,6 +44,7 @@ text_enum!(EntryType {
     Sale => "SALE",
     AssetReserve => "ASSET_RESERVE",
     AssetRelease => "ASSET_RELEASE",
+    Opening => "OPENING",
 });
 
 /// The kind of a statement line as the broker's Java clients name it (the frontend's and the
@@ -64,6 +68,8 @@ pub enum TransactionType {
     AssetRelease,
     /// A reservation was refused: nothing moved.
     Rejected,
+    /// The balance an account was imported with.
+    Opening,
 }
 
 text_enum!(TransactionType {
@@ -75,6 +81,7 @@ text_enum!(TransactionType {
     AssetReserve => "ASSET_RESERVE",
     AssetRelease => "ASSET_RELEASE",
     Rejected => "REJECTED",
+    Opening => "OPENING",
 });
 
 /// An entry as a statement shows it, with the Java wallet's meaning of `amount`.
@@ -103,6 +110,7 @@ impl StatementLine {
             EntryType::Withdrawal => (TransactionType::Withdrawal, Some(entry.cash_amount)),
             EntryType::AssetReserve => (TransactionType::AssetReserve, None),
             EntryType::AssetRelease => (TransactionType::AssetRelease, None),
+            EntryType::Opening => (TransactionType::Opening, Some(entry.cash_amount)),
         };
         StatementLine {
             transaction_type,

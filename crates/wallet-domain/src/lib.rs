@@ -72,6 +72,7 @@ pub mod dead_letter;
 pub mod engine;
 pub mod hold;
 pub mod ids;
+pub mod import;
 pub mod ledger;
 pub mod order_event;
 pub mod ports;

@@ -24,6 +24,7 @@ mod audit;
 mod codec;
 mod commit;
 mod error;
+mod java;
 mod load;
 mod outbox;
 mod reader;
@@ -45,6 +46,7 @@ use wallet_domain::{
     Account, Hold, LastTrade, OrderId, Position, StoredLedgerEntry, Ticker, UserId,
 };
 
+pub use java::read_java_wallet;
 pub use outbox::OUTBOX_BATCH_MAX;
 pub use reader::{EXPIRED_HOLDS_MAX, STATEMENT_PAGE_MAX};
 pub use settings::DatabaseSettings;

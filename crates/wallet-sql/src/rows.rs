@@ -48,6 +48,7 @@ pub(crate) const HOLD_COLUMNS: &[&str] = &[
     "filled_amount",
     "status",
     "deny_reason",
+    "terms_pending",
     "version",
     "created_at",
     "updated_at",
@@ -178,6 +179,7 @@ pub(crate) fn hold(backend: Backend, row: &QueryResult) -> Result<Hold, StoreErr
         filled_amount: Money::from_stored(backend.get_decimal(row, "filled_amount")?),
         status: parse_name(row, "status")?,
         deny_reason,
+        terms_pending: get::<i64>(row, "terms_pending")? != 0,
         version: get(row, "version")?,
         created_at: backend.get_time(row, "created_at")?,
         updated_at: backend.get_time(row, "updated_at")?,
@@ -202,6 +204,7 @@ pub(crate) fn hold_values(backend: Backend, hold: &Hold, version: i64) -> Vec<Va
             hold.deny_reason
                 .map(|reason| Box::new(reason.as_str().to_owned())),
         ),
+        Value::from(i64::from(hold.terms_pending)),
         Value::from(version),
         backend.time(hold.created_at),
         backend.time(hold.updated_at),

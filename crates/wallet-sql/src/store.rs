@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use wallet_domain::ports::StoreError;
 use wallet_migrations::{Migrator, MigratorTrait};
 
@@ -86,6 +86,36 @@ impl SqlStore {
         Migrator::up(&self.connection, None)
             .await
             .map_err(translate)
+    }
+
+    /// Whether the wallet's schema has been created here: a dry run against a fresh database
+    /// reads nothing from it, and creates nothing (not even the migrations' own table).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached.
+    pub async fn has_schema(&self) -> Result<bool, StoreError> {
+        let sql = match self.backend {
+            Backend::MySql => {
+                "SELECT COUNT(*) AS found FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = 'accounts'"
+            }
+            Backend::Sqlite => {
+                "SELECT COUNT(*) AS found FROM sqlite_master WHERE type = 'table' AND name = 'accounts'"
+            }
+        };
+        let row = self
+            .connection
+            .query_one(sea_orm::Statement::from_string(
+                self.connection.get_database_backend(),
+                sql,
+            ))
+            .await
+            .map_err(translate)?;
+        let found: i64 = match row {
+            Some(row) => crate::codec::get(&row, "found")?,
+            None => 0,
+        };
+        Ok(found > 0)
     }
 
     /// Checks that the database answers, within two seconds: the readiness probe.

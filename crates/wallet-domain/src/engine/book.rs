@@ -157,6 +157,25 @@ impl WalletBook {
         );
     }
 
+    /// The hold of `order` with whether this book changed it, to restore with
+    /// [`WalletBook::restore_hold`].
+    pub(crate) fn hold_state(&self, order: OrderId) -> Option<(Hold, bool)> {
+        self.holds
+            .get(&order)
+            .map(|tracked| (tracked.value.clone(), tracked.changed))
+    }
+
+    /// Puts a hold back in the state [`WalletBook::hold_state`] took.
+    pub(crate) fn restore_hold(&mut self, (hold, changed): (Hold, bool)) {
+        self.holds.insert(
+            hold.order_id,
+            Tracked {
+                value: hold,
+                changed,
+            },
+        );
+    }
+
     pub(crate) fn put_hold(&mut self, hold: Hold) {
         hold.assert_invariants();
         self.holds.insert(

@@ -36,6 +36,7 @@ pub(super) fn new_hold(event: &OrderEvent, now: DateTime<Utc>) -> Hold {
         filled_amount: Money::ZERO,
         status: HoldStatus::Reserved,
         deny_reason: None,
+        terms_pending: false,
         version: 0,
         created_at: now,
         updated_at: now,
@@ -51,16 +52,42 @@ impl WalletBook {
         if let Some(verdict) = event.delivery.as_deref().and_then(|d| self.verdict(d)) {
             return EventOutcome::DeadLetter(verdict.rejection.clone());
         }
+        let before = self.complete_terms(event);
         let outcome = self.decide(event, now);
-        if let (EventOutcome::DeadLetter(rejection), Some(delivery)) = (&outcome, &event.delivery) {
-            self.remember_verdict(Verdict {
-                delivery: delivery.clone(),
-                user_id: event.user_id.clone(),
-                rejection: rejection.clone(),
-                decided_at: now,
-            });
+        if let EventOutcome::DeadLetter(rejection) = &outcome {
+            // A dead-lettered event leaves the book as it was, the completion of an imported
+            // hold's terms included.
+            if let Some(before) = before {
+                self.restore_hold(before);
+            }
+            if let Some(delivery) = &event.delivery {
+                self.remember_verdict(Verdict {
+                    delivery: delivery.clone(),
+                    user_id: event.user_id.clone(),
+                    rejection: rejection.clone(),
+                    decided_at: now,
+                });
+            }
         }
         outcome
+    }
+
+    /// Gives an imported hold whose terms are pending (SPEC §10: the Java wallet knew only the
+    /// amount) the ticker, quantity and limit price of its order's first event, when the event
+    /// is its owner's and on its side; the hold's state before, to restore.
+    fn complete_terms(&mut self, event: &OrderEvent) -> Option<(Hold, bool)> {
+        let before = self.hold_state(event.order_id)?;
+        let hold = &before.0;
+        if !hold.terms_pending || hold.user_id != event.user_id || event.side != hold.side {
+            return None;
+        }
+        let mut completed = hold.clone();
+        completed.ticker = event.ticker.clone();
+        completed.quantity = event.quantity;
+        completed.limit_price = event.limit_price();
+        completed.terms_pending = false;
+        self.put_hold(completed);
+        Some(before)
     }
 
     fn decide(&mut self, event: &OrderEvent, now: DateTime<Utc>) -> EventOutcome {

@@ -1,5 +1,7 @@
-//! The `wallet` command line (SPEC §6): `serve` (the default), `migrate`, `audit` and
-//! `dead-letters replay`.
+//! The `wallet` command line (SPEC §6): `serve` (the default), `migrate`, `audit`,
+//! `import-java` and `dead-letters replay`.
+
+mod import_java;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +40,16 @@ pub enum Command {
         /// Audit only this account.
         #[arg(long)]
         user: Option<String>,
+    },
+    /// Imports the Java wallet's accounts, positions and open orders (SPEC §10) in one
+    /// transaction, or refuses with one line per account what it cannot carry exactly.
+    ImportJava {
+        /// The Java wallet's database, e.g. mysql://user:pass@host:3307/broker_wallet_db.
+        #[arg(long, value_name = "MYSQL_URL")]
+        from: String,
+        /// Prints what would be written and every refusal; writes nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Dead-letter topic operations.
     #[command(subcommand)]
@@ -91,6 +103,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(&settings).await,
         Command::Audit { user } => return audit(&settings, user).await,
+        Command::ImportJava { from, dry_run } => {
+            return import_java::run(&settings, &from, dry_run).await;
+        }
         Command::DeadLetters(DeadLetterCommand::Replay {
             from_offset,
             to_offset,
