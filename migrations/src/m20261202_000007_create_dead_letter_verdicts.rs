@@ -1,4 +1,4 @@
-//! Dead-letter decisions per delivery (`wallet_domain::ports::Verdict`): a record that was
+//! Dead-letter decisions per delivery (`wallet_domain::unit_of_work::Verdict`): a record that was
 //! dead-lettered and is delivered again (its batch's offsets were not committed before a crash
 //! or a rebalance) is dead-lettered again instead of being decided against a state that later
 //! events changed. One row per dead letter; `decided_at` lets old ones be pruned.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
 use rust_decimal::Decimal;
-use wallet_domain::ports::Snapshot;
+use wallet_domain::unit_of_work::Snapshot;
 use wallet_domain::{
     CashOperation, Currency, EventOutcome, Money, OrderEvent, Ticker, UserId, WalletBook,
 };

@@ -6,8 +6,8 @@
 //! - every write of this process goes through [`CachingStore::commit`], which drops the
 //!   accounts it touched once the transaction has returned: a read after a write of this
 //!   instance always sees it;
-//! - writes of other instances reach the cache through [`ReadCache::invalidate`], called for
-//!   every wallet event relayed to Kafka (`wallet_kafka::run_change_listener`), and in any case
+//! - writes of other instances reach the cache through its [`ChangeSink`] port, told of every
+//!   wallet event relayed to Kafka (`wallet_kafka::run_change_listener`), and in any case
 //!   an entry is reloaded after `ttl`;
 //! - a load that raced with a write must not put the older rows back: each shard counts its
 //!   invalidations, and a load's result is kept only if no invalidation of its shard happened
@@ -20,10 +20,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use wallet_domain::ports::{
-    AuditFinding, BalanceAt, ChangeSet, LoadRequest, Snapshot, StoreError, WalletReader,
-    WalletStore,
-};
+use wallet_domain::ports::{BalanceAt, ChangeSink, StoreError, WalletReader, WalletStore};
+use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 use wallet_domain::{
     Account, Hold, LastTrade, OrderId, Position, StoredLedgerEntry, Ticker, UserId,
 };
@@ -190,20 +188,14 @@ impl ReadCache {
     }
 }
 
-/// Feeds the change listener's news to a [`ReadCache`].
-#[derive(Debug, Clone)]
-pub struct CacheInvalidator(pub Arc<ReadCache>);
-
-impl wallet_kafka::ChangeSink for CacheInvalidator {
+/// Other instances' writes, as the change listener hears them.
+impl ChangeSink for ReadCache {
     fn listening(&self, listening: bool) {
-        self.0.set_accepting(listening);
+        self.set_accepting(listening);
     }
 
-    fn changed(&self, user: &str) {
-        // A key that is no user id names no cached account.
-        if let Ok(user) = UserId::parse(user) {
-            self.0.invalidate(&user);
-        }
+    fn changed(&self, user: &UserId) {
+        self.invalidate(user);
     }
 }
 
@@ -264,6 +256,14 @@ impl<S: WalletReader> CachingStore<S> {
 impl<S: WalletStore> WalletStore for CachingStore<S> {
     async fn load(&self, request: &LoadRequest) -> Result<Snapshot, StoreError> {
         self.inner.load(request).await
+    }
+
+    async fn stale_holds(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Hold>, StoreError> {
+        self.inner.stale_holds(created_before, limit).await
     }
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
@@ -330,18 +330,6 @@ impl<S: WalletReader> WalletReader for CachingStore<S> {
 
     async fn last_trades(&self, tickers: &[Ticker]) -> Result<Vec<LastTrade>, StoreError> {
         self.inner.last_trades(tickers).await
-    }
-
-    async fn audit(&self, user: Option<UserId>) -> Result<Vec<AuditFinding>, StoreError> {
-        self.inner.audit(user).await
-    }
-
-    async fn expired_holds(
-        &self,
-        created_before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<(OrderId, UserId)>, StoreError> {
-        self.inner.expired_holds(created_before, limit).await
     }
 
     async fn open_holds(&self) -> Result<u64, StoreError> {

@@ -23,7 +23,7 @@ use crate::config::{AuthMode, Brokers, Settings};
 use crate::jobs::supervisor::{self, SupervisedTask, Supervisor, TaskHealth};
 use crate::jobs::{self, sweeper};
 use crate::prices::Prices;
-use crate::read_cache::{CacheInvalidator, CachingStore, ReadCache};
+use crate::read_cache::{CachingStore, ReadCache};
 use crate::routes::ApiState;
 use crate::routes::health::{Check, Readiness};
 use crate::server::{http_server, listener_display, shutdown_signal};
@@ -234,11 +234,10 @@ fn start_kafka(
     if let Some(cache) = store.cache().cloned() {
         // Nothing is cached until the listener hears every other instance's writes.
         cache.set_accepting(false);
-        let invalidator = CacheInvalidator(cache);
         supervisor.spawn("change-listener", move |shutdown| {
-            let (invalidator, kafka) = (invalidator.clone(), kafka.clone());
+            let (cache, kafka) = (cache.clone(), kafka.clone());
             async move {
-                wallet_kafka::run_change_listener(&kafka, &invalidator, shutdown)
+                wallet_kafka::run_change_listener(&kafka, cache.as_ref(), shutdown)
                     .await
                     .map_err(|error| error.to_string())
             }

@@ -1,11 +1,8 @@
 //! Why an order event is dead-lettered: the stable reasons of the `x-error-reason` header.
 
-use std::fmt;
-use std::str::FromStr;
-
 use thiserror::Error;
 
-use crate::hold::{UnknownName, text_enum};
+use crate::text_enum::text_enum;
 
 /// Stable reason codes of dead letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,13 +1,11 @@
 //! Holds: one per order id, what the order reserved and how much of it has been filled
 //! (SPEC §3 "Hold").
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 
 use crate::amount::{Money, Price, Quantity};
 use crate::ids::{OrderId, Ticker, UserId};
+use crate::text_enum::text_enum;
 
 /// Direction of an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,35 +66,6 @@ pub enum DenyReason {
     AccountNotFound,
 }
 
-macro_rules! text_enum {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $name {
-            /// The stable upper-case name used in JSON, storage and metrics.
-            #[must_use]
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownName;
-            fn from_str(text: &str) -> Result<Self, Self::Err> {
-                match text {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(UnknownName { kind: stringify!($name), name: other.chars().take(40).collect() }),
-                }
-            }
-        }
-    };
-}
-pub(crate) use text_enum;
-
 text_enum!(Side { Buy => "BUY", Sell => "SELL" });
 text_enum!(HoldStatus {
     Reserved => "RESERVED",
@@ -111,16 +80,6 @@ text_enum!(DenyReason {
     InsufficientPosition => "INSUFFICIENT_POSITION",
     AccountNotFound => "ACCOUNT_NOT_FOUND",
 });
-
-/// A name that is not one of an enumeration's stable names.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{name}` is not a valid {kind}")]
-pub struct UnknownName {
-    /// The enumeration.
-    pub kind: &'static str,
-    /// What was given.
-    pub name: String,
-}
 
 /// What one order has reserved and settled.
 #[derive(Debug, Clone, PartialEq, Eq)]

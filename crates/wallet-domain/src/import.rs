@@ -21,7 +21,7 @@ use crate::amount::{Currency, Money, Price, Quantity};
 use crate::hold::{Hold, HoldStatus, Side};
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::{EntryType, LedgerEntry};
-use crate::ports::{ChangeSet, Snapshot};
+use crate::unit_of_work::{ChangeSet, Snapshot};
 
 /// A row of the Java wallet's `accounts` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,8 +126,8 @@ impl ImportPlan {
 
     /// The keys a store must load to tell what already exists ([`ImportPlan::against`]).
     #[must_use]
-    pub fn load_request(&self) -> crate::ports::LoadRequest {
-        let mut request = crate::ports::LoadRequest::default();
+    pub fn load_request(&self) -> crate::unit_of_work::LoadRequest {
+        let mut request = crate::unit_of_work::LoadRequest::default();
         for imported in &self.accounts {
             request.users.insert(imported.account.user_id.clone());
             for position in &imported.positions {

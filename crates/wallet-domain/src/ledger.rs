@@ -1,15 +1,12 @@
 //! The append-only ledger (SPEC §3 "Ledger"): one entry for every change of balance, blocked
 //! balance, quantity or blocked quantity, written in the same transaction as the change.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::amount::Money;
-use crate::hold::{UnknownName, text_enum};
 use crate::ids::{OrderId, Ticker, UserId};
+use crate::text_enum::text_enum;
 
 /// What a ledger entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -20,7 +20,7 @@
 //!
 //! Transitions are pure: a [`WalletBook`] holds the rows a unit of work loaded; applying an
 //! event changes them in memory, appends [`LedgerEntry`]s and outgoing [`WalletEvent`]s, and
-//! [`WalletBook::into_changes`] hands the store one [`ports::ChangeSet`] to commit atomically.
+//! [`WalletBook::into_changes`] hands the store one [`unit_of_work::ChangeSet`] to commit atomically.
 //! Invariants (`balance ≥ 0`, `0 ≤ blocked ≤ balance`, the same for quantities) are asserted
 //! after every transition.
 //!
@@ -30,7 +30,7 @@
 //! use chrono::Utc;
 //! use wallet_domain::{
 //!     CashOperation, Currency, EventOutcome, Money, OrderEvent, UserId, WalletBook,
-//!     ports::Snapshot,
+//!     unit_of_work::Snapshot,
 //! };
 //!
 //! let now = Utc::now();
@@ -76,6 +76,8 @@ pub mod import;
 pub mod ledger;
 pub mod order_event;
 pub mod ports;
+pub mod text_enum;
+pub mod unit_of_work;
 pub mod usecases;
 pub mod wallet_event;
 

@@ -114,7 +114,7 @@ pub struct OrderEvent {
     /// Which delivery of a record this is (e.g. `order-events-v1/3/1042`: topic, partition,
     /// offset), set by the adapter that read it; `None` from [`OrderEvent::parse`]. A record
     /// delivered again after a crash or a rebalance has the same delivery and gets the same
-    /// dead-letter decision as the first time (see [`crate::ports::Verdict`]); a record an
+    /// dead-letter decision as the first time (see [`crate::unit_of_work::Verdict`]); a record an
     /// operator replays is a new delivery and is decided anew.
     pub delivery: Option<String>,
 }

@@ -2,7 +2,7 @@
 //! (`wallet-sql` the stores, `wallet-redis` the price feed). Every method documents the errors
 //! it MUST return, because the use cases decide on retries from them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
@@ -11,11 +11,11 @@ use thiserror::Error;
 
 use crate::account::{Account, LastTrade, Position};
 use crate::amount::{Money, Price};
-use crate::dead_letter::Rejection;
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
-use crate::ledger::{LedgerEntry, StoredLedgerEntry};
-use crate::wallet_event::WalletEvent;
+use crate::ledger::StoredLedgerEntry;
+use crate::text_enum::text_enum;
+use crate::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 
 /// Failure of a store call.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -33,115 +33,8 @@ pub enum StoreError {
     Internal(String),
 }
 
-/// The keys a unit of work touches. The store loads every row that exists for them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LoadRequest {
-    /// Accounts.
-    pub users: BTreeSet<UserId>,
-    /// Positions by owner and ticker.
-    pub positions: BTreeSet<(UserId, Ticker)>,
-    /// Holds by order.
-    pub orders: BTreeSet<OrderId>,
-    /// HTTP idempotency keys by owner and key.
-    pub idempotency_keys: BTreeSet<(UserId, String)>,
-    /// Deliveries of order events, whose earlier dead-letter decisions are needed.
-    pub deliveries: BTreeSet<String>,
-}
-
-/// The rows that exist for a [`LoadRequest`]; absent keys have no row.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    /// Accounts found.
-    pub accounts: Vec<Account>,
-    /// Positions found.
-    pub positions: Vec<Position>,
-    /// Holds found.
-    pub holds: Vec<Hold>,
-    /// Idempotency records found.
-    pub idempotency: Vec<IdempotencyRecord>,
-    /// Dead-letter decisions found for the requested deliveries.
-    pub verdicts: Vec<Verdict>,
-}
-
-/// What a unit of work writes, atomically.
-///
-/// Each account, position and hold carries the `version` it was loaded with (0 when it is new):
-/// the store inserts new rows, updates the others only where the stored version still equals
-/// the loaded one, and stores `version + 1`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ChangeSet {
-    /// Accounts created or changed.
-    pub accounts: Vec<Account>,
-    /// Positions created or changed.
-    pub positions: Vec<Position>,
-    /// Holds created or changed.
-    pub holds: Vec<Hold>,
-    /// Ledger entries to append.
-    pub ledger: Vec<LedgerEntry>,
-    /// Wallet events for the outbox.
-    pub outbox: Vec<WalletEvent>,
-    /// Latest execution prices per ticker (upserted; a later `traded_at` wins).
-    pub last_trades: Vec<LastTrade>,
-    /// Idempotency records of HTTP requests applied by this unit of work.
-    pub idempotency: Vec<IdempotencyRecord>,
-    /// Dead-letter decisions taken by this unit of work (deliveries are new).
-    pub verdicts: Vec<Verdict>,
-}
-
-impl ChangeSet {
-    /// True when there is nothing to write.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
-            && self.positions.is_empty()
-            && self.holds.is_empty()
-            && self.ledger.is_empty()
-            && self.outbox.is_empty()
-            && self.last_trades.is_empty()
-            && self.idempotency.is_empty()
-            && self.verdicts.is_empty()
-    }
-}
-
-/// The decision to dead-letter one delivery of an order event, stored with the changes of its
-/// batch.
-///
-/// Whether an event is applied can depend on the state it meets (a fill is covered or not), and
-/// a batch that was applied but whose offsets were not committed yet is delivered again after a
-/// crash or a rebalance, after later events changed that state. The first decision stands: a
-/// redelivered record that was dead-lettered is dead-lettered again (its dead letter may have
-/// been lost with the process), never applied, so every record is decided once, in partition
-/// order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    /// The delivery decided (see [`crate::OrderEvent::delivery`]).
-    pub delivery: String,
-    /// The account the event names.
-    pub user_id: UserId,
-    /// Why it was dead-lettered.
-    pub rejection: Rejection,
-    /// When it was decided.
-    pub decided_at: DateTime<Utc>,
-}
-
-/// A deposit or withdrawal made under an `Idempotency-Key`, and the account it left behind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyRecord {
-    /// Owner of the key (keys are scoped per user).
-    pub user_id: UserId,
-    /// The client's key.
-    pub key: String,
-    /// What the request asked for (operation and amount); the same key with another
-    /// fingerprint is a conflict.
-    pub fingerprint: String,
-    /// The account as the request left it: the response replayed for a repeat.
-    pub account: Account,
-    /// When the request was applied.
-    pub created_at: DateTime<Utc>,
-}
-
 /// The unit of work of every write: load, apply in memory, commit atomically.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(test, mockall::automock)]
 pub trait WalletStore: Send + Sync + 'static {
     /// Loads every row that exists for the keys of `request`, in a bounded number of queries
     /// (not one per key).
@@ -162,6 +55,18 @@ pub trait WalletStore: Send + Sync + 'static {
     /// ledger step, idempotency key, verdict delivery), and on deadlocks and lock wait time-outs;
     /// [`StoreError::Unavailable`] when the database cannot be reached.
     fn commit(&self, changes: ChangeSet) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Up to `limit` holds still active that were created before `created_before`, oldest
+    /// first: the work list of [`crate::usecases::WalletService::expire_stale_holds`], whole, so
+    /// that the unit of work knows every row it must load.
+    ///
+    /// # Errors
+    /// As [`WalletStore::load`].
+    fn stale_holds(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Hold>, StoreError>> + Send;
 }
 
 /// An account's balance as it stood at a moment, from the ledger's `*_after` fields.
@@ -188,8 +93,8 @@ pub struct AuditFinding {
     pub expected: Decimal,
 }
 
-/// Read-only queries of the HTTP API, the audit and the sweeper.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+/// Read-only queries of the HTTP API and the operators' dashboard.
+#[cfg_attr(test, mockall::automock)]
 pub trait WalletReader: Send + Sync + 'static {
     /// The account of `user`, if any.
     ///
@@ -248,35 +153,39 @@ pub trait WalletReader: Send + Sync + 'static {
         tickers: &[Ticker],
     ) -> impl Future<Output = Result<Vec<LastTrade>, StoreError>> + Send;
 
-    /// Reconciles accounts and positions with the ledger and the active holds: every account's
-    /// balance equals the sum of its entries' cash effects, its blocked balance the sum of its
-    /// active BUY holds' reserved cash and of its entries' blocked effects; every position's
-    /// quantity and blocked quantity likewise. `user` limits it to one account.
-    ///
-    /// # Errors
-    /// As [`WalletReader::account`].
-    fn audit(
-        &self,
-        user: Option<UserId>,
-    ) -> impl Future<Output = Result<Vec<AuditFinding>, StoreError>> + Send;
-
-    /// Up to `limit` holds still active that were created before `created_before`, oldest
-    /// first: the sweeper's work list.
-    ///
-    /// # Errors
-    /// As [`WalletReader::account`].
-    fn expired_holds(
-        &self,
-        created_before: DateTime<Utc>,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<(OrderId, UserId)>, StoreError>> + Send;
-
     /// How many holds are still active (reserving cash or shares), for the operators'
     /// dashboard.
     ///
     /// # Errors
     /// As [`WalletReader::account`].
     fn open_holds(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// The reconciliation of stored figures with the ledger (the `wallet audit` command).
+#[cfg_attr(test, mockall::automock)]
+pub trait LedgerAudit: Send + Sync + 'static {
+    /// Reconciles accounts and positions with the ledger and the active holds: every account's
+    /// balance equals the sum of its entries' cash effects, its blocked balance the sum of its
+    /// active BUY holds' reserved cash and of its entries' blocked effects; every position's
+    /// quantity and blocked quantity likewise. `user` limits it to one account.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Internal`] as for [`WalletStore::load`].
+    fn audit(
+        &self,
+        user: Option<UserId>,
+    ) -> impl Future<Output = Result<Vec<AuditFinding>, StoreError>> + Send;
+}
+
+/// News of the accounts that writers elsewhere (other instances of the service) changed, for
+/// whatever keeps copies of accounts, such as a read cache.
+pub trait ChangeSink: Send + Sync {
+    /// `true` once every change made from then on will be reported; `false` when changes may
+    /// be missed (the source stopped), so that copies must not be trusted.
+    fn listening(&self, listening: bool);
+
+    /// The account of `user` changed.
+    fn changed(&self, user: &UserId);
 }
 
 /// A wallet event waiting in the outbox.
@@ -291,7 +200,7 @@ pub struct OutboxRecord {
 }
 
 /// The relay's side of the outbox.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(test, mockall::automock)]
 pub trait Outbox: Send + Sync + 'static {
     /// Up to `limit` unsent records, lowest id first.
     ///
@@ -320,17 +229,11 @@ pub enum PriceSource {
     Unavailable,
 }
 
-impl PriceSource {
-    /// The JSON name: `REDIS`, `LAST_TRADE`, `UNAVAILABLE`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PriceSource::Redis => "REDIS",
-            PriceSource::LastTrade => "LAST_TRADE",
-            PriceSource::Unavailable => "UNAVAILABLE",
-        }
-    }
-}
+text_enum!(PriceSource {
+    Redis => "REDIS",
+    LastTrade => "LAST_TRADE",
+    Unavailable => "UNAVAILABLE",
+});
 
 /// A market price and, where the feed can tell, how old it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -347,7 +250,7 @@ pub struct PriceQuote {
 pub struct PriceFeedError(pub String);
 
 /// Market prices.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(test, mockall::automock)]
 pub trait PriceFeed: Send + Sync + 'static {
     /// The prices of `tickers` in one round trip; tickers without a usable price are absent.
     ///
@@ -361,7 +264,7 @@ pub trait PriceFeed: Send + Sync + 'static {
 }
 
 /// The time, as an argument rather than a global, so that use cases stay deterministic.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(test, mockall::automock)]
 pub trait Clock: Send + Sync + 'static {
     /// Now.
     fn now(&self) -> DateTime<Utc>;

@@ -1,18 +1,15 @@
 //! Outgoing wallet events (SPEC §4 `wallet-events-v1`), written to the outbox in the same
 //! transaction as the change they announce.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::amount::Money;
-use crate::hold::{UnknownName, text_enum};
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::TransactionType;
+use crate::text_enum::text_enum;
 
 /// Namespace of the deterministic event ids: the same step always yields the same `eventId`, so
 /// a consumer that drops duplicates by id also drops a step re-announced after a crash.

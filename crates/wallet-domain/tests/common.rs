@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
-use wallet_domain::ports::Snapshot;
+use wallet_domain::unit_of_work::Snapshot;
 use wallet_domain::{
     CashOperation, Currency, Money, OrderEvent, OrderId, Ticker, UserId, WalletBook,
 };

@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use common::*;
 use rust_decimal::Decimal;
 use wallet_domain::import::{JavaAccount, JavaPosition, JavaTransaction, JavaWallet, plan_import};
-use wallet_domain::ports::Snapshot;
+use wallet_domain::unit_of_work::Snapshot;
 use wallet_domain::{Currency, EntryType, EventOutcome, Hold, HoldStatus, WalletBook};
 
 fn created() -> DateTime<Utc> {

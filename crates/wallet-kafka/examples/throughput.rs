@@ -13,14 +13,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::watch;
-use wallet_domain::ports::{ChangeSet, LoadRequest, Snapshot, StoreError, WalletStore};
+use wallet_domain::ports::{StoreError, WalletStore};
+use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 use wallet_domain::usecases::WalletService;
-use wallet_domain::{CashOperation, Currency, Money, UserId};
+use wallet_domain::{CashOperation, Currency, Hold, Money, UserId};
 use wallet_kafka::{ConsumerHealth, EmbeddedBroker, KafkaSettings, OrderEventConsumer};
 use wallet_sql::SqlStore;
 use wallet_sql::test_support::TestDatabase;
@@ -112,6 +113,14 @@ impl WalletStore for Timed {
         let result = self.inner.commit(changes).await;
         self.commit_us.fetch_add(micros(started), Ordering::Relaxed);
         result
+    }
+
+    async fn stale_holds(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Hold>, StoreError> {
+        self.inner.stale_holds(created_before, limit).await
     }
 }
 

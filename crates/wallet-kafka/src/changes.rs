@@ -11,6 +11,8 @@ use std::time::Duration;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::watch;
+use wallet_domain::UserId;
+use wallet_domain::ports::ChangeSink;
 
 use crate::backoff::{Backoff, stopping};
 use crate::error::KafkaError;
@@ -20,16 +22,6 @@ use crate::settings::KafkaSettings;
 
 /// Budget of one metadata or watermark call.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What the change listener reports to.
-pub trait ChangeSink: Send + Sync {
-    /// `true` once the listener reads every partition from a known offset, so that every event
-    /// published from then on will be seen; `false` when it stops (events may be missed).
-    fn listening(&self, listening: bool);
-
-    /// A wallet event of `user` was published.
-    fn changed(&self, user: &str);
-}
 
 /// Tells `sink` the key (the user id) of every wallet event published from now on, until
 /// `shutdown` turns true (or its sender is dropped).
@@ -76,8 +68,13 @@ pub async fn run_change_listener(
         match received {
             Ok(message) => {
                 backoff.reset();
-                if let Some(user) = message.key().and_then(|key| std::str::from_utf8(key).ok()) {
-                    sink.changed(user);
+                // A key that is no user id names no account.
+                if let Some(user) = message
+                    .key()
+                    .and_then(|key| std::str::from_utf8(key).ok())
+                    .and_then(|key| UserId::parse(key).ok())
+                {
+                    sink.changed(&user);
                 }
             }
             Err(error) => {

@@ -33,7 +33,7 @@ mod replay;
 mod runtime;
 mod settings;
 
-pub use changes::{ChangeSink, run_change_listener};
+pub use changes::run_change_listener;
 pub use client_properties::ClientProperties;
 pub use consumer::{OrderEventConsumer, run_consumer};
 pub use embedded::EmbeddedBroker;

@@ -1,4 +1,4 @@
-//! `WalletReader::audit` (SPEC §3 "Ledger"): every account's balance must equal the sum of its
+//! `LedgerAudit` over the store (SPEC §3 "Ledger"): every account's balance must equal the sum of its
 //! ledger entries' cash effects, its blocked balance both the sum of its entries' blocked
 //! effects and the reserved cash of its active BUY holds; every position's quantity and
 //! blocked quantity likewise, against the ledger and the active SELL holds.
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use wallet_domain::UserId;
-use wallet_domain::ports::{AuditFinding, StoreError};
+use wallet_domain::ports::{AuditFinding, LedgerAudit, StoreError};
 
 use crate::SqlStore;
 use crate::codec::{Backend, corrupt, get};
@@ -28,14 +28,36 @@ struct Figure {
 /// Figures keyed by user and subject (`balance`, `quantity PETR4` …).
 type Figures = BTreeMap<(String, String), Figure>;
 
-impl SqlStore {
-    pub(crate) async fn run_audit(
-        &self,
-        user: Option<UserId>,
-    ) -> Result<Vec<AuditFinding>, StoreError> {
+impl LedgerAudit for SqlStore {
+    async fn audit(&self, user: Option<UserId>) -> Result<Vec<AuditFinding>, StoreError> {
         let user = user.as_ref().map(UserId::as_str);
         let mut figures = Figures::new();
+        self.stored_figures(&mut figures, user).await?;
+        self.ledger_figures(&mut figures, user).await?;
+        self.hold_figures(&mut figures, user).await?;
+        figures
+            .into_iter()
+            .filter(|(_, figure)| figure.stored != figure.expected)
+            .map(|((owner, subject), figure)| {
+                Ok(AuditFinding {
+                    user_id: UserId::parse(&owner)
+                        .map_err(|error| corrupt("user_id")(error.to_string()))?,
+                    subject,
+                    stored: figure.stored,
+                    expected: figure.expected,
+                })
+            })
+            .collect()
+    }
+}
 
+impl SqlStore {
+    /// The figures as accounts and positions store them.
+    async fn stored_figures(
+        &self,
+        figures: &mut Figures,
+        user: Option<&str>,
+    ) -> Result<(), StoreError> {
         for row in self
             .audit_rows(
                 "user_id, balance, blocked_balance FROM accounts",
@@ -47,9 +69,9 @@ impl SqlStore {
             let owner: String = get(&row, "user_id")?;
             let balance = self.backend.get_decimal(&row, "balance")?;
             let blocked = self.backend.get_decimal(&row, "blocked_balance")?;
-            stored(&mut figures, &owner, "balance", balance);
-            stored(&mut figures, &owner, "blocked_balance", blocked);
-            stored(&mut figures, &owner, "blocked_balance (ledger)", blocked);
+            stored(figures, &owner, "balance", balance);
+            stored(figures, &owner, "blocked_balance", blocked);
+            stored(figures, &owner, "blocked_balance (ledger)", blocked);
         }
         for row in self
             .audit_rows(
@@ -63,26 +85,29 @@ impl SqlStore {
             let ticker: String = get(&row, "ticker")?;
             let quantity = self.backend.get_decimal(&row, "quantity")?;
             let blocked = self.backend.get_decimal(&row, "blocked_quantity")?;
+            stored(figures, &owner, &format!("quantity {ticker}"), quantity);
             stored(
-                &mut figures,
-                &owner,
-                &format!("quantity {ticker}"),
-                quantity,
-            );
-            stored(
-                &mut figures,
+                figures,
                 &owner,
                 &format!("blocked_quantity {ticker}"),
                 blocked,
             );
             stored(
-                &mut figures,
+                figures,
                 &owner,
                 &format!("blocked_quantity {ticker} (ledger)"),
                 blocked,
             );
         }
+        Ok(())
+    }
 
+    /// What the ledger's entries add up to.
+    async fn ledger_figures(
+        &self,
+        figures: &mut Figures,
+        user: Option<&str>,
+    ) -> Result<(), StoreError> {
         let ledger = self
             .audit_sums(
                 "ledger_entries",
@@ -98,19 +123,27 @@ impl SqlStore {
             )
             .await?;
         for ((owner, ticker), sums) in ledger {
-            expected(&mut figures, &owner, "balance", sums[0]);
-            expected(&mut figures, &owner, "blocked_balance (ledger)", sums[1]);
+            expected(figures, &owner, "balance", sums[0]);
+            expected(figures, &owner, "blocked_balance (ledger)", sums[1]);
             if let Some(ticker) = ticker {
-                expected(&mut figures, &owner, &format!("quantity {ticker}"), sums[2]);
+                expected(figures, &owner, &format!("quantity {ticker}"), sums[2]);
                 expected(
-                    &mut figures,
+                    figures,
                     &owner,
                     &format!("blocked_quantity {ticker} (ledger)"),
                     sums[3],
                 );
             }
         }
+        Ok(())
+    }
 
+    /// What the active holds reserve.
+    async fn hold_figures(
+        &self,
+        figures: &mut Figures,
+        user: Option<&str>,
+    ) -> Result<(), StoreError> {
         let buys = self
             .audit_sums(
                 "holds",
@@ -121,7 +154,7 @@ impl SqlStore {
             )
             .await?;
         for ((owner, _), sums) in buys {
-            expected(&mut figures, &owner, "blocked_balance", sums[0]);
+            expected(figures, &owner, "blocked_balance", sums[0]);
         }
         let sells = self
             .audit_sums(
@@ -135,26 +168,13 @@ impl SqlStore {
         for ((owner, ticker), sums) in sells {
             let ticker = ticker.unwrap_or_default();
             expected(
-                &mut figures,
+                figures,
                 &owner,
                 &format!("blocked_quantity {ticker}"),
                 sums[0],
             );
         }
-
-        figures
-            .into_iter()
-            .filter(|(_, figure)| figure.stored != figure.expected)
-            .map(|((owner, subject), figure)| {
-                Ok(AuditFinding {
-                    user_id: UserId::parse(&owner)
-                        .map_err(|error| corrupt("user_id")(error.to_string()))?,
-                    subject,
-                    stored: figure.stored,
-                    expected: figure.expected,
-                })
-            })
-            .collect()
+        Ok(())
     }
 
     /// `SELECT <columns_and_table> [WHERE active holds of side] [AND user_id = ?]`.
@@ -167,7 +187,7 @@ impl SqlStore {
         let mut query = Query::new(&format!("SELECT {columns_and_table} WHERE 1 = 1"));
         if let Some(side) = hold_side {
             query
-                .sql(&format!(" AND status IN {ACTIVE_STATUSES} AND side = "))
+                .sql(&format!(" AND status IN {} AND side = ", *ACTIVE_STATUSES))
                 .bind(side);
         }
         if let Some(user) = user {
@@ -199,7 +219,7 @@ impl SqlStore {
                 ));
                 if let Some(side) = hold_side {
                     query
-                        .sql(&format!(" AND status IN {ACTIVE_STATUSES} AND side = "))
+                        .sql(&format!(" AND status IN {} AND side = ", *ACTIVE_STATUSES))
                         .bind(side);
                 }
                 if let Some(user) = user {

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use sea_orm::Value;
-use wallet_domain::ports::{OutboxRecord, StoreError};
+use wallet_domain::ports::{Outbox, OutboxRecord, StoreError};
 
 use crate::SqlStore;
 use crate::codec::get;
@@ -12,8 +12,8 @@ use crate::sql::{IN_LIST_KEYS_MAX, Query, execute, in_list};
 /// Most records one `pending` call returns, whatever the caller asks.
 pub const OUTBOX_BATCH_MAX: u32 = 10_000;
 
-impl SqlStore {
-    pub(crate) async fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxRecord>, StoreError> {
+impl Outbox for SqlStore {
+    async fn pending(&self, limit: u32) -> Result<Vec<OutboxRecord>, StoreError> {
         let mut query = Query::new(
             "SELECT id, user_id, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ",
         );
@@ -31,7 +31,7 @@ impl SqlStore {
             .collect()
     }
 
-    pub(crate) async fn outbox_mark_sent(&self, ids: Vec<i64>) -> Result<(), StoreError> {
+    async fn mark_sent(&self, ids: Vec<i64>) -> Result<(), StoreError> {
         let now = self.backend.time(Utc::now());
         for chunk in ids.chunks(IN_LIST_KEYS_MAX) {
             let mut query = Query::new("UPDATE outbox SET sent_at = ");

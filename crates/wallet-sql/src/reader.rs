@@ -1,28 +1,37 @@
-//! `WalletReader`: the reads of the HTTP API and the sweeper, each one indexed query.
+//! `WalletReader`: the reads of the HTTP API and the dashboard, each one indexed query.
+
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::Value;
-use wallet_domain::ports::{BalanceAt, StoreError};
+use wallet_domain::ports::{BalanceAt, StoreError, WalletReader};
 use wallet_domain::{
-    Account, Hold, LastTrade, Money, OrderId, Position, StoredLedgerEntry, Ticker, UserId,
+    Account, Hold, HoldStatus, LastTrade, Money, OrderId, Position, StoredLedgerEntry, Ticker,
+    UserId,
 };
 
 use crate::SqlStore;
-use crate::codec::{corrupt, get};
+use crate::codec::get;
 use crate::rows;
 use crate::sql::{IN_LIST_KEYS_MAX, Query, in_list};
 
 /// Most ledger entries one statement page returns, whatever the caller asks.
 pub const STATEMENT_PAGE_MAX: u32 = 1_000;
-/// Most holds one sweeper query returns, whatever the caller asks.
-pub const EXPIRED_HOLDS_MAX: u32 = 10_000;
 
-/// The hold statuses that still block cash or shares ([`wallet_domain::HoldStatus::is_active`]).
-pub(crate) const ACTIVE_STATUSES: &str = "('RESERVED', 'PARTIALLY_FILLED')";
+/// The SQL list of the hold statuses that still block cash or shares, `('RESERVED', …)`,
+/// derived from [`HoldStatus::is_active`] so the queries and the engine cannot disagree.
+pub(crate) static ACTIVE_STATUSES: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<String> = HoldStatus::ALL
+        .iter()
+        .filter(|status| status.is_active())
+        .map(|status| format!("'{status}'"))
+        .collect();
+    format!("({})", names.join(", "))
+});
 
-impl SqlStore {
-    pub(crate) async fn read_account(&self, user: &UserId) -> Result<Option<Account>, StoreError> {
+impl WalletReader for SqlStore {
+    async fn account(&self, user: &UserId) -> Result<Option<Account>, StoreError> {
         let mut query = Query::new(&format!(
             "SELECT {} FROM accounts WHERE user_id = ",
             rows::ACCOUNT_COLUMNS.join(", ")
@@ -35,7 +44,7 @@ impl SqlStore {
             .transpose()
     }
 
-    pub(crate) async fn read_positions(&self, user: &UserId) -> Result<Vec<Position>, StoreError> {
+    async fn positions(&self, user: &UserId) -> Result<Vec<Position>, StoreError> {
         let zero = self.backend.decimal(Decimal::ZERO);
         let mut query = Query::new(&format!(
             "SELECT {} FROM positions WHERE user_id = ",
@@ -56,7 +65,7 @@ impl SqlStore {
             .collect()
     }
 
-    pub(crate) async fn read_statement(
+    async fn statement(
         &self,
         user: &UserId,
         before_id: Option<i64>,
@@ -80,7 +89,7 @@ impl SqlStore {
             .collect()
     }
 
-    pub(crate) async fn read_hold(&self, order: OrderId) -> Result<Option<Hold>, StoreError> {
+    async fn hold(&self, order: OrderId) -> Result<Option<Hold>, StoreError> {
         let mut query = Query::new(&format!(
             "SELECT {} FROM holds WHERE order_id = ",
             rows::HOLD_COLUMNS.join(", ")
@@ -93,7 +102,7 @@ impl SqlStore {
             .transpose()
     }
 
-    pub(crate) async fn read_balance_at(
+    async fn balance_at(
         &self,
         user: &UserId,
         at: DateTime<Utc>,
@@ -117,17 +126,14 @@ impl SqlStore {
             }));
         }
         // No entry yet at that time: an empty balance if the account exists at all.
-        Ok(self.read_account(user).await?.map(|_| BalanceAt {
+        Ok(self.account(user).await?.map(|_| BalanceAt {
             balance: Money::ZERO,
             blocked_balance: Money::ZERO,
             as_of: None,
         }))
     }
 
-    pub(crate) async fn read_last_trades(
-        &self,
-        tickers: &[Ticker],
-    ) -> Result<Vec<LastTrade>, StoreError> {
+    async fn last_trades(&self, tickers: &[Ticker]) -> Result<Vec<LastTrade>, StoreError> {
         let mut trades = Vec::new();
         for chunk in tickers.chunks(IN_LIST_KEYS_MAX) {
             let mut query =
@@ -143,34 +149,10 @@ impl SqlStore {
         Ok(trades)
     }
 
-    pub(crate) async fn read_expired_holds(
-        &self,
-        created_before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<(OrderId, UserId)>, StoreError> {
-        let mut query = Query::new(&format!(
-            "SELECT order_id, user_id FROM holds WHERE status IN {ACTIVE_STATUSES} AND created_at < "
-        ));
-        query
-            .bind(self.backend.time(created_before))
-            .sql(" ORDER BY created_at, order_id LIMIT ")
-            .bind(i64::from(limit.min(EXPIRED_HOLDS_MAX)));
-        self.query_all(query)
-            .await?
-            .iter()
-            .map(|row| {
-                let order = OrderId::new(get(row, "order_id")?)
-                    .map_err(|error| corrupt("order_id")(error.to_string()))?;
-                let user = UserId::parse(&get::<String>(row, "user_id")?)
-                    .map_err(|error| corrupt("user_id")(error.to_string()))?;
-                Ok((order, user))
-            })
-            .collect()
-    }
-
-    pub(crate) async fn count_open_holds(&self) -> Result<u64, StoreError> {
+    async fn open_holds(&self) -> Result<u64, StoreError> {
         let query = Query::new(&format!(
-            "SELECT COUNT(*) AS open_holds FROM holds WHERE status IN {ACTIVE_STATUSES}"
+            "SELECT COUNT(*) AS open_holds FROM holds WHERE status IN {}",
+            *ACTIVE_STATUSES
         ));
         let rows = self.query_all(query).await?;
         let count: i64 = rows.first().map_or(Ok(0), |row| get(row, "open_holds"))?;

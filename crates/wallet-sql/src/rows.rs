@@ -3,7 +3,8 @@
 //! [`StoreError::Internal`] instead of a wrong balance.
 
 use sea_orm::{QueryResult, Value};
-use wallet_domain::ports::{IdempotencyRecord, StoreError, Verdict};
+use wallet_domain::ports::StoreError;
+use wallet_domain::unit_of_work::{IdempotencyRecord, Verdict};
 use wallet_domain::{
     Account, Currency, DeadLetterReason, DenyReason, EntryType, Hold, LastTrade, LedgerEntry,
     Money, OrderId, Position, Price, Quantity, Rejection, StoredLedgerEntry, Ticker, UserId,

@@ -3,16 +3,20 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult, RuntimeErr,
+    sqlx,
+};
 use wallet_domain::ports::StoreError;
 use wallet_migrations::{Migrator, MigratorTrait};
 
 use crate::codec::Backend;
 use crate::error::translate;
+use crate::sql::Query;
 
 /// Longest wait to open a connection to the database.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -148,6 +152,42 @@ impl SqlStore {
     /// [`StoreError::Internal`] when the pool cannot be closed cleanly.
     pub async fn close(self) -> Result<(), StoreError> {
         self.connection.close().await.map_err(translate)
+    }
+
+    /// Statements sent to the database by this store and its clones since it was connected
+    /// (each a round trip; BEGIN and COMMIT included): for metrics and benchmarks.
+    #[must_use]
+    pub fn statements_sent(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_statements(&self, statements: usize) {
+        self.statements
+            .fetch_add(statements as u64, Ordering::Relaxed);
+    }
+
+    /// Runs a read on the pool.
+    ///
+    /// On MySQL the values are inlined as literals ([`Query::inline_mysql`]) and the query
+    /// goes over the text protocol, like the writes: one round trip, no server-side prepared
+    /// statement for IN lists whose length changes with every batch.
+    pub(crate) async fn query_all(&self, query: Query) -> Result<Vec<QueryResult>, StoreError> {
+        self.count_statements(1);
+        match self.backend {
+            Backend::MySql => {
+                let text = query.inline_mysql()?;
+                sqlx::raw_sql(&text)
+                    .fetch_all(self.connection.get_mysql_connection_pool())
+                    .await
+                    .map(|rows| rows.into_iter().map(QueryResult::from).collect())
+                    .map_err(|error| translate(DbErr::Query(RuntimeErr::SqlxError(error))))
+            }
+            Backend::Sqlite => self
+                .connection
+                .query_all(query.statement(self.backend))
+                .await
+                .map_err(translate),
+        }
     }
 }
 

@@ -70,7 +70,7 @@ pub async fn run(settings: &Settings, from: &str, dry_run: bool) -> ExitCode {
     // A dry run leaves a fresh database as it is, without the schema: nothing exists there.
     let fresh = dry_run && !store.has_schema().await.unwrap_or(true);
     let existing = if fresh {
-        Ok(wallet_domain::ports::Snapshot::default())
+        Ok(wallet_domain::unit_of_work::Snapshot::default())
     } else {
         store.load(&plan.load_request()).await
     };

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use wallet_domain::UserId;
-use wallet_domain::ports::WalletReader;
+use wallet_domain::ports::LedgerAudit;
 use wallet_kafka::ReplayRange;
 
 use crate::config::{Brokers, Settings};

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::watch;
-use wallet_domain::EventOutcome;
 use wallet_domain::ports::{WalletReader, WalletStore};
 use wallet_domain::usecases::WalletService;
 
@@ -42,7 +41,7 @@ where
         "hold-expiry sweeper started"
     );
     loop {
-        sweep(&service, &reader, ttl, &shutdown).await;
+        sweep(&service, ttl, &shutdown).await;
         match reader.open_holds().await {
             // A count of holds stays far inside f64's exact integer range.
             #[allow(clippy::cast_precision_loss)]
@@ -56,44 +55,30 @@ where
 }
 
 /// One sweep: expires holds past their time-to-live until a batch comes back partial.
-async fn sweep<S, R>(
+async fn sweep<S: WalletStore>(
     service: &WalletService<S>,
-    reader: &R,
     ttl: chrono::Duration,
     shutdown: &watch::Receiver<bool>,
-) where
-    S: WalletStore,
-    R: WalletReader,
-{
-    // A full batch may hide more: sweep again at once until a partial one.
+) {
     loop {
-        let now = Utc::now();
-        let expired = match reader.expired_holds(now - ttl, SWEEP_BATCH_MAX).await {
-            Ok(expired) => expired,
-            Err(error) => {
-                tracing::warn!(%error, "sweeper cannot list expired holds; retrying later");
-                break;
-            }
-        };
-        if expired.is_empty() {
-            break;
-        }
-        match service.expire_holds(&expired, now).await {
-            Ok(outcomes) => {
-                let applied = outcomes
-                    .iter()
-                    .filter(|outcome| matches!(outcome, EventOutcome::Applied))
-                    .count();
-                tracing::info!(expired = applied, "sweeper released expired holds");
-                metrics::counter!(HOLDS_EXPIRED_TOTAL).increment(applied as u64);
+        match service
+            .expire_stale_holds(Utc::now(), ttl, SWEEP_BATCH_MAX)
+            .await
+        {
+            Ok(sweep) => {
+                if sweep.expired > 0 {
+                    tracing::info!(expired = sweep.expired, "sweeper released expired holds");
+                }
+                metrics::counter!(HOLDS_EXPIRED_TOTAL).increment(sweep.expired as u64);
+                // A full batch may hide more: sweep again at once.
+                if !sweep.more || *shutdown.borrow() {
+                    break;
+                }
             }
             Err(error) => {
                 tracing::warn!(%error, "sweeper cannot expire holds; retrying later");
                 break;
             }
-        }
-        if expired.len() < SWEEP_BATCH_MAX as usize || *shutdown.borrow() {
-            break;
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::amount::{Currency, Price};
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::{LedgerEntry, StatementLine};
-use crate::ports::{ChangeSet, IdempotencyRecord, Snapshot, Verdict};
+use crate::unit_of_work::{ChangeSet, IdempotencyRecord, Snapshot, Verdict};
 use crate::wallet_event::{WalletEvent, WalletEventType};
 
 #[derive(Debug)]

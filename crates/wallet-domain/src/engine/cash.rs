@@ -11,7 +11,7 @@ use crate::account::Account;
 use crate::amount::{AmountError, Money};
 use crate::ids::UserId;
 use crate::ledger::EntryType;
-use crate::ports::IdempotencyRecord;
+use crate::unit_of_work::IdempotencyRecord;
 use crate::wallet_event::WalletEventType;
 
 /// A cash movement requested over HTTP.

@@ -1,6 +1,6 @@
 //! The state machine (SPEC §3 "Order events → effects"), as pure functions over a
 //! [`WalletBook`]: the rows a unit of work loaded, changed in memory, turned into a
-//! [`crate::ports::ChangeSet`] at the end.
+//! [`crate::unit_of_work::ChangeSet`] at the end.
 //!
 //! Every transition works on copies of the rows it touches and writes them back only when it
 //! succeeds, so an event that is dead-lettered half-way leaves nothing behind. Invariants are

@@ -11,7 +11,7 @@ use crate::dead_letter::{DeadLetterReason, Rejection};
 use crate::hold::{Hold, HoldStatus};
 use crate::ids::OrderId;
 use crate::order_event::{OrderEvent, OrderStatus};
-use crate::ports::Verdict;
+use crate::unit_of_work::Verdict;
 
 pub(super) fn dead_letter(reason: DeadLetterReason, detail: impl Into<String>) -> EventOutcome {
     EventOutcome::DeadLetter(Rejection::new(reason, detail))

@@ -1,4 +1,4 @@
-//! Writes: apply a batch of order events, expire holds, deposit, withdraw. Each is one unit of
+//! Writes: apply a batch of order events, expire stale holds, deposit, withdraw. Each is one unit of
 //! work — load, apply in a [`WalletBook`], commit — retried from the start when a concurrent
 //! writer got there first.
 
@@ -7,15 +7,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use crate::account::Account;
 use crate::amount::Currency;
 use crate::engine::{CashError, CashOperation, EventOutcome, WalletBook};
-use crate::ids::{OrderId, UserId};
 use crate::order_event::OrderEvent;
-use crate::ports::{LoadRequest, StoreError, WalletStore};
+use crate::ports::{StoreError, WalletStore};
+use crate::unit_of_work::LoadRequest;
 
 /// Attempts of a unit of work before a conflict is reported to the caller.
 pub const CONFLICT_ATTEMPTS_MAX: u32 = 16;
@@ -36,6 +36,17 @@ pub enum ApplyError {
     /// A deposit or withdrawal was refused.
     #[error(transparent)]
     Cash(#[from] CashError),
+}
+
+/// What one sweep of stale holds did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sweep {
+    /// Holds past their time-to-live that the store listed.
+    pub listed: usize,
+    /// Holds released by this sweep (the others had ended meanwhile).
+    pub expired: usize,
+    /// The list was full: more stale holds may be waiting.
+    pub more: bool,
 }
 
 /// The write side of the wallet.
@@ -73,11 +84,6 @@ impl<S: WalletStore> WalletService<S> {
     pub fn with_conflict_pause(mut self, pause: ConflictPause) -> Self {
         self.conflict_pause = Some(pause);
         self
-    }
-
-    /// The store.
-    pub fn store(&self) -> &S {
-        &self.store
     }
 
     /// The currency of new accounts.
@@ -149,37 +155,46 @@ impl<S: WalletStore> WalletService<S> {
         .await
     }
 
-    /// Expires the given active holds (the sweeper's list), in one transaction.
+    /// Releases, as `EXPIRED`, up to `limit` holds still active that were created more than
+    /// `ttl` before `now` (SPEC §3's time-to-live), oldest first, in one transaction.
+    ///
+    /// The store lists the holds whole, so the unit of work loads their accounts and
+    /// positions with them: each row is read once per attempt. A hold that a final event
+    /// ended meanwhile is left alone ([`EventOutcome::Duplicate`]).
     ///
     /// # Errors
     /// As [`WalletService::apply_order_events`].
-    pub async fn expire_holds(
+    pub async fn expire_stale_holds(
         &self,
-        holds: &[(OrderId, UserId)],
         now: DateTime<Utc>,
-    ) -> Result<Vec<EventOutcome>, ApplyError> {
+        ttl: Duration,
+        limit: u32,
+    ) -> Result<Sweep, ApplyError> {
+        let stale = self.store.stale_holds(now - ttl, limit).await?;
         let mut request = LoadRequest::default();
-        for (order, user) in holds {
-            request.users.insert(user.clone());
-            request.orders.insert(*order);
-        }
-        // Positions are needed to release shares; the tickers are known only once the holds
-        // are loaded, so the request is widened by one read.
-        let snapshot = self.store.load(&request).await?;
-        for hold in &snapshot.holds {
+        for hold in &stale {
+            request.users.insert(hold.user_id.clone());
+            request.orders.insert(hold.order_id);
             request
                 .positions
                 .insert((hold.user_id.clone(), hold.ticker.clone()));
         }
-        self.unit_of_work(&request, |book| {
-            Ok::<_, ApplyError>(
-                holds
-                    .iter()
-                    .map(|(order, _)| book.expire_hold(*order, now))
-                    .collect(),
-            )
+        let expired = self
+            .unit_of_work(&request, |book| {
+                Ok::<_, ApplyError>(
+                    stale
+                        .iter()
+                        .map(|hold| book.expire_hold(hold.order_id, now))
+                        .filter(|outcome| *outcome == EventOutcome::Applied)
+                        .count(),
+                )
+            })
+            .await?;
+        Ok(Sweep {
+            listed: stale.len(),
+            expired,
+            more: stale.len() >= limit as usize,
         })
-        .await
     }
 
     /// Deposits cash, opening the account on first use; returns the account after it.

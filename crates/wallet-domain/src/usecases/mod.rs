@@ -4,7 +4,7 @@
 mod apply;
 mod valuation;
 
-pub use apply::{ApplyError, CONFLICT_ATTEMPTS_MAX, ConflictPause, WalletService};
+pub use apply::{ApplyError, CONFLICT_ATTEMPTS_MAX, ConflictPause, Sweep, WalletService};
 pub use valuation::{PositionValuation, Summary, Valuation, ValuationError, value_summary};
 
 #[cfg(test)]

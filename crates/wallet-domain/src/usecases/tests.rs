@@ -13,8 +13,9 @@ use crate::engine::CashOperation;
 use crate::ids::{Ticker, UserId};
 use crate::ports::{
     MockPriceFeed, MockWalletReader, MockWalletStore, PriceFeedError, PriceQuote, PriceSource,
-    Snapshot, StoreError,
+    StoreError,
 };
+use crate::unit_of_work::Snapshot;
 
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap()

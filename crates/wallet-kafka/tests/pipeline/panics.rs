@@ -5,10 +5,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use wallet_domain::Currency;
+use chrono::{DateTime, Utc};
 use wallet_domain::UserId;
-use wallet_domain::ports::{ChangeSet, LoadRequest, Snapshot, StoreError, WalletStore};
+use wallet_domain::ports::{StoreError, WalletStore};
+use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 use wallet_domain::usecases::WalletService;
+use wallet_domain::{Currency, Hold};
 use wallet_kafka::dead_letter::{HEADER_DETAIL, HEADER_REASON};
 use wallet_sql::SqlStore;
 
@@ -33,6 +35,14 @@ impl WalletStore for PanickingStore {
 
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
         self.inner.commit(changes).await
+    }
+
+    async fn stale_holds(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Hold>, StoreError> {
+        self.inner.stale_holds(created_before, limit).await
     }
 }
 

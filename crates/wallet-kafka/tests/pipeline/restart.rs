@@ -4,9 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use wallet_domain::Currency;
-use wallet_domain::ports::{ChangeSet, LoadRequest, Snapshot, StoreError, WalletStore};
+use chrono::{DateTime, Utc};
+use wallet_domain::ports::{StoreError, WalletStore};
+use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 use wallet_domain::usecases::WalletService;
+use wallet_domain::{Currency, Hold};
 use wallet_kafka::KafkaSettings;
 use wallet_sql::SqlStore;
 
@@ -33,6 +35,14 @@ impl WalletStore for HangAfterCommit {
             std::future::pending::<()>().await;
         }
         Ok(())
+    }
+
+    async fn stale_holds(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Hold>, StoreError> {
+        self.inner.stale_holds(created_before, limit).await
     }
 }
 

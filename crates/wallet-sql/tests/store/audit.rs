@@ -1,6 +1,6 @@
 //! The audit finds what was changed behind the store's back.
 
-use wallet_domain::ports::WalletReader;
+use wallet_domain::ports::LedgerAudit;
 use wallet_domain::usecases::WalletService;
 use wallet_sql::test_support::TestDatabase;
 

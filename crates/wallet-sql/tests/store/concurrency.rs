@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use tokio::sync::Barrier;
-use wallet_domain::ports::{StoreError, WalletReader};
+use wallet_domain::ports::{LedgerAudit, StoreError, WalletReader};
 use wallet_domain::usecases::{ApplyError, WalletService};
 use wallet_domain::{CashError, EventOutcome, HoldStatus, OrderEvent, OrderId};
 use wallet_sql::SqlStore;

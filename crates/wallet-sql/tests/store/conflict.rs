@@ -1,7 +1,8 @@
 //! Optimistic concurrency: two units of work loaded from the same snapshot cannot both
 //! commit; the second gets `StoreError::Conflict` and nothing of it is written.
 
-use wallet_domain::ports::{LoadRequest, Outbox, StoreError, WalletStore};
+use wallet_domain::ports::{Outbox, StoreError, WalletStore};
+use wallet_domain::unit_of_work::LoadRequest;
 use wallet_domain::{Currency, EventOutcome, WalletBook};
 use wallet_sql::test_support::TestDatabase;
 

@@ -4,7 +4,8 @@
 
 use chrono::Duration;
 use rust_decimal::Decimal;
-use wallet_domain::ports::{ChangeSet, WalletReader, WalletStore};
+use wallet_domain::ports::{LedgerAudit, WalletReader, WalletStore};
+use wallet_domain::unit_of_work::ChangeSet;
 use wallet_domain::{
     Account, Currency, EntryType, LedgerEntry, Money, Position, Price, Quantity, StoredLedgerEntry,
 };

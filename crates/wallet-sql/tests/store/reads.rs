@@ -1,9 +1,9 @@
 //! The reads of the HTTP API, the sweeper and the relay: statement pages, balance at a time,
-//! expired holds, the outbox, and idempotent deposits.
+//! stale holds, the outbox, and idempotent deposits.
 
 use chrono::{DateTime, Duration};
-use wallet_domain::ports::{Outbox, WalletReader};
-use wallet_domain::usecases::ApplyError;
+use wallet_domain::ports::{LedgerAudit, Outbox, WalletReader, WalletStore};
+use wallet_domain::usecases::{ApplyError, Sweep};
 use wallet_domain::{CashError, EventOutcome, HoldStatus, OrderId};
 use wallet_sql::test_support::TestDatabase;
 
@@ -102,8 +102,9 @@ async fn balance_at_reads_the_ledger(database: &TestDatabase) {
 }
 on_both_backends!(balance_at_reads_the_ledger);
 
-/// Active holds older than the cut-off are listed oldest first; once expired they are not.
-async fn expired_holds_are_the_old_active_ones(database: &TestDatabase) {
+/// Active holds older than the cut-off are listed oldest first and expired in sweeps of at
+/// most the limit; once expired they are not listed again.
+async fn stale_holds_are_the_old_active_ones_and_expire_once(database: &TestDatabase) {
     let store = database.store();
     let start = at("2026-05-01T08:00:00Z");
     deposit(store, "sweepy", "10000.00", start).await;
@@ -119,26 +120,37 @@ async fn expired_holds_are_the_old_active_ones(database: &TestDatabase) {
             .unwrap();
         assert_eq!(outcomes, vec![EventOutcome::Applied]);
     }
-    let expired = store
-        .expired_holds(start + Duration::hours(24), 10)
+    let stale = store
+        .stale_holds(start + Duration::hours(24), 10)
         .await
         .unwrap();
-    let orders: Vec<i64> = expired.iter().map(|(order, _)| order.get()).collect();
+    let orders: Vec<i64> = stale.iter().map(|hold| hold.order_id.get()).collect();
     assert_eq!(orders, vec![502, 503, 501]);
-    assert_eq!(
-        store
-            .expired_holds(start + Duration::hours(24), 2)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
 
+    // Forty hours in, a 16-hour time-to-live cuts off at hour 24: hold 504 (hour 30) stays.
     let now = start + Duration::hours(40);
-    service.expire_holds(&expired, now).await.unwrap();
+    let ttl = Duration::hours(16);
+    let first = service.expire_stale_holds(now, ttl, 2).await.unwrap();
+    assert_eq!(
+        first,
+        Sweep {
+            listed: 2,
+            expired: 2,
+            more: true
+        }
+    );
+    let second = service.expire_stale_holds(now, ttl, 10).await.unwrap();
+    assert_eq!(
+        second,
+        Sweep {
+            listed: 1,
+            expired: 1,
+            more: false
+        }
+    );
     assert_eq!(
         store
-            .expired_holds(start + Duration::hours(24), 10)
+            .stale_holds(start + Duration::hours(24), 10)
             .await
             .unwrap(),
         vec![]
@@ -155,7 +167,7 @@ async fn expired_holds_are_the_old_active_ones(database: &TestDatabase) {
     );
     assert_eq!(store.audit(None).await.unwrap(), vec![]);
 }
-on_both_backends!(expired_holds_are_the_old_active_ones);
+on_both_backends!(stale_holds_are_the_old_active_ones_and_expire_once);
 
 /// The relay reads unsent records lowest id first and marks them sent, idempotently.
 async fn outbox_pending_and_mark_sent(database: &TestDatabase) {

@@ -1,7 +1,7 @@
 //! The fixture story of `shared/fixtures/order-events/README.md` end to end through
 //! `WalletService` and the store, with its exact numbers, and its idempotency.
 
-use wallet_domain::ports::{Outbox, WalletReader};
+use wallet_domain::ports::{LedgerAudit, Outbox, WalletReader};
 use wallet_domain::{EventOutcome, HoldStatus, OrderId};
 use wallet_sql::test_support::TestDatabase;
 

@@ -5,7 +5,8 @@
 use std::time::Instant;
 
 use chrono::Duration;
-use wallet_domain::ports::{LoadRequest, WalletReader, WalletStore};
+use wallet_domain::ports::{LedgerAudit, WalletStore};
+use wallet_domain::unit_of_work::LoadRequest;
 use wallet_domain::{Currency, EventOutcome, OrderEvent, WalletBook};
 use wallet_sql::SqlStore;
 use wallet_sql::test_support::TestDatabase;

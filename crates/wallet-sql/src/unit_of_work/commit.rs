@@ -1,48 +1,20 @@
-//! `WalletStore::commit`: a whole change set in one transaction, with a constant number of
+//! The statements of `WalletStore::commit`: a whole change set with a constant number of
 //! statements per table (multi-row INSERTs for new rows and appends, version-checked bulk
 //! UPDATEs for existing rows), so a batch of 500 events costs about a dozen round trips.
 
-use sea_orm::{DatabaseTransaction, TransactionTrait, Value};
-use wallet_domain::ports::{ChangeSet, StoreError};
+use sea_orm::{DatabaseTransaction, Value};
+use wallet_domain::ports::StoreError;
+use wallet_domain::unit_of_work::ChangeSet;
 use wallet_domain::{Account, Hold, LastTrade, Position, WalletEvent};
 
-use crate::SqlStore;
 use crate::codec::Backend;
-use crate::error::translate;
 use crate::rows;
 use crate::sql::{Query, VersionedRow, execute, insert_rows, update_versioned};
-
-impl SqlStore {
-    /// Writes `changes` atomically; see [`wallet_domain::ports::WalletStore::commit`].
-    pub(crate) async fn commit_changes(&self, changes: ChangeSet) -> Result<(), StoreError> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let transaction = self.connection.begin().await.map_err(translate)?;
-        let written = write(&transaction, self.backend, changes).await;
-        match written {
-            Ok(statements) => {
-                transaction.commit().await.map_err(translate)?;
-                // BEGIN and COMMIT are round trips too.
-                self.count_statements(statements + 2);
-                Ok(())
-            }
-            Err(error) => {
-                // A failed rollback leaves nothing behind either: the server discards the
-                // transaction when the connection is dropped.
-                if let Err(rollback) = transaction.rollback().await {
-                    tracing::warn!(error = %rollback, "rollback after a failed commit failed");
-                }
-                Err(error)
-            }
-        }
-    }
-}
 
 /// Every statement of a commit, in a fixed table order (accounts, positions, holds, then the
 /// appends) so that concurrent transactions lock rows in the same order; returns how many
 /// statements it sent.
-async fn write(
+pub(super) async fn write(
     transaction: &DatabaseTransaction,
     backend: Backend,
     changes: ChangeSet,
