@@ -12,21 +12,21 @@ use secrecy::ExposeSecret;
 use thiserror::Error;
 use tokio::sync::watch;
 use wallet_domain::Currency;
-use wallet_domain::usecases::WalletService;
+use wallet_domain::ports::{SystemClock, WalletStore};
+use wallet_domain::usecases::{Wallet, WalletService};
 use wallet_kafka::{ConsumerHealth, EmbeddedBroker, KafkaSettings};
 use wallet_redis::{InMemoryPriceFeed, PriceSettings, RedisPriceFeed};
 use wallet_sql::{DatabaseSettings, SqlStore};
 
-use crate::auth::Authenticator;
-use crate::backend::Wallet;
 use crate::config::{AuthMode, Brokers, Settings};
+use crate::http::auth::Authenticator;
+use crate::http::routes::ApiState;
+use crate::http::routes::health::{Check, Readiness};
+use crate::http::server::{http_server, listener_display, shutdown_signal};
 use crate::jobs::supervisor::{self, SupervisedTask, Supervisor, TaskHealth};
 use crate::jobs::{self, sweeper};
 use crate::prices::Prices;
 use crate::read_cache::{CachingStore, ReadCache};
-use crate::routes::ApiState;
-use crate::routes::health::{Check, Readiness};
-use crate::server::{http_server, listener_display, shutdown_signal};
 use crate::telemetry;
 
 /// Why the service could not start (or stopped abnormally). Messages name the setting.
@@ -152,6 +152,14 @@ fn tasks_check(health: TaskHealth) -> Check {
     })
 }
 
+/// The write use cases over `store`, shared by every writer of the process (consumer, sweeper,
+/// HTTP): one policy for conflicts, one clock.
+fn wallet_service<S: WalletStore>(store: S, currency: Currency) -> WalletService<S> {
+    WalletService::new(store, currency)
+        .with_conflict_pause(crate::conflict_pause::conflict_pause())
+        .with_clock(Arc::new(SystemClock))
+}
+
 /// Readiness of the consumer: running, assigned and not retrying, or what is wrong.
 fn consumer_check(health: ConsumerHealth) -> Check {
     Check::new("kafka_consumer", move || {
@@ -212,8 +220,7 @@ fn start_kafka(
     let check = consumer_check(health.clone());
     let (consumer_store, consumer_kafka) = (store.clone(), kafka.clone());
     supervisor.spawn("kafka-consumer", move |shutdown| {
-        let service = WalletService::new(consumer_store.clone(), currency)
-            .with_conflict_pause(crate::retry::conflict_pause());
+        let service = wallet_service(consumer_store.clone(), currency);
         let (kafka, health) = (consumer_kafka.clone(), health.clone());
         async move {
             wallet_kafka::run_consumer(&kafka, service, health, shutdown)
@@ -295,8 +302,7 @@ impl Application {
         let ttl = chrono::Duration::hours(i64::from(settings.wallet.hold_ttl_hours));
         let interval = Duration::from_secs(settings.wallet.sweep_interval_seconds);
         supervisor.spawn("hold-sweeper", move |shutdown| {
-            let service = WalletService::new(sweeper_store.clone(), currency)
-                .with_conflict_pause(crate::retry::conflict_pause());
+            let service = wallet_service(sweeper_store.clone(), currency);
             sweeper::run_sweeper(service, sweeper_store.clone(), ttl, interval, shutdown)
         });
         let upkeep_handle = metrics.clone();
@@ -305,7 +311,11 @@ impl Application {
         });
 
         let api = ApiState {
-            wallet: Arc::new(Wallet::new(store.clone(), store, prices.clone(), currency)),
+            wallet: Arc::new(Wallet::new(
+                wallet_service(store.clone(), currency),
+                store,
+                prices.clone(),
+            )),
         };
         let readiness = Readiness::new(
             checks,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use rust_decimal::Decimal;
 use thiserror::Error;
 
@@ -263,19 +263,20 @@ pub trait PriceFeed: Send + Sync + 'static {
     ) -> impl Future<Output = Result<HashMap<Ticker, PriceQuote>, PriceFeedError>> + Send;
 }
 
-/// The time, as an argument rather than a global, so that use cases stay deterministic.
+/// The time, as a port rather than a global, so that every caller can be given a settable one.
 #[cfg_attr(test, mockall::automock)]
 pub trait Clock: Send + Sync + 'static {
-    /// Now.
+    /// Now, at microsecond precision: the finest every store keeps, so that a time written is
+    /// the time read back.
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// The system clock.
+/// The system clock, truncated to microseconds.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }

@@ -5,10 +5,9 @@
 
 use std::process::ExitCode;
 
-use chrono::{SubsecRound, Utc};
 use secrecy::ExposeSecret;
 use wallet_domain::import::{ImportPlan, Refusal, plan_import};
-use wallet_domain::ports::WalletStore;
+use wallet_domain::ports::{Clock, SystemClock, WalletStore};
 
 use crate::config::Settings;
 use crate::startup;
@@ -45,7 +44,7 @@ fn describe(plan: &ImportPlan) {
 /// Runs the import; exit 0 when it was written (or there was nothing left to write), 1 when
 /// accounts were refused, 2 when it could not run.
 pub async fn run(settings: &Settings, from: &str, dry_run: bool) -> ExitCode {
-    let now = Utc::now().trunc_subsecs(6);
+    let now = SystemClock.now();
     let java = match wallet_sql::read_java_wallet(from).await {
         Ok(java) => java,
         Err(error) => {

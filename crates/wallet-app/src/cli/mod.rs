@@ -1,6 +1,7 @@
 //! The `wallet` command line (SPEC §6): `serve` (the default), `migrate`, `audit`,
 //! `import-java` and `dead-letters replay`.
 
+pub mod demo;
 mod import_java;
 
 use std::path::PathBuf;
@@ -92,7 +93,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     telemetry::init_logging(&settings.log);
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Demo { brokers, url } => {
-            return match crate::demo::run(settings, brokers, url).await {
+            return match demo::run(settings, brokers, url).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("wallet demo: {error}");

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::watch;
 use wallet_domain::ports::{WalletReader, WalletStore};
 use wallet_domain::usecases::WalletService;
@@ -62,7 +61,7 @@ async fn sweep<S: WalletStore>(
 ) {
     loop {
         match service
-            .expire_stale_holds(Utc::now(), ttl, SWEEP_BATCH_MAX)
+            .expire_stale_holds(service.now(), ttl, SWEEP_BATCH_MAX)
             .await
         {
             Ok(sweep) => {

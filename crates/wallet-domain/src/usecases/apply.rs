@@ -14,7 +14,7 @@ use crate::account::Account;
 use crate::amount::Currency;
 use crate::engine::{CashError, CashOperation, EventOutcome, WalletBook};
 use crate::order_event::OrderEvent;
-use crate::ports::{StoreError, WalletStore};
+use crate::ports::{Clock, StoreError, SystemClock, WalletStore};
 use crate::unit_of_work::LoadRequest;
 
 /// Attempts of a unit of work before a conflict is reported to the caller.
@@ -55,6 +55,7 @@ pub struct WalletService<S> {
     store: S,
     default_currency: Currency,
     conflict_pause: Option<ConflictPause>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<S: fmt::Debug> fmt::Debug for WalletService<S> {
@@ -74,7 +75,21 @@ impl<S: WalletStore> WalletService<S> {
             store,
             default_currency,
             conflict_pause: None,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Dates writes with `clock` instead of the system clock (see [`WalletService::now`]).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The service clock's now: what its callers pass as the `now` of a use case, so that one
+    /// settable clock dates every write of a process.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Waits with `pause` between attempts after a conflict (without it, a conflicting unit of

@@ -3,9 +3,11 @@
 
 mod apply;
 mod valuation;
+mod wallet;
 
 pub use apply::{ApplyError, CONFLICT_ATTEMPTS_MAX, ConflictPause, Sweep, WalletService};
 pub use valuation::{PositionValuation, Summary, Valuation, ValuationError, value_summary};
+pub use wallet::{BoxFuture, Wallet, WalletUseCases};
 
 #[cfg(test)]
 mod tests;

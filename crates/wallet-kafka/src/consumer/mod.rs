@@ -31,7 +31,6 @@ use std::time::{Duration, Instant};
 
 use std::panic::AssertUnwindSafe;
 
-use chrono::Utc;
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
@@ -334,9 +333,10 @@ impl<S: WalletStore> Shared<S> {
     async fn apply(&self, events: &[OrderEvent], shutdown: &mut watch::Receiver<bool>) -> Applied {
         let mut backoff = self.backoff();
         loop {
-            let attempt = AssertUnwindSafe(self.service.apply_order_events(events, Utc::now()))
-                .catch_unwind()
-                .await;
+            let attempt =
+                AssertUnwindSafe(self.service.apply_order_events(events, self.service.now()))
+                    .catch_unwind()
+                    .await;
             match attempt {
                 Ok(Ok(outcomes)) => return Applied::Outcomes(outcomes),
                 Ok(Err(error)) => {

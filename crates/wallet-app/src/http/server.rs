@@ -14,12 +14,12 @@ use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::Authenticator;
 use crate::config::Settings;
-use crate::openapi::{ApiDoc, JAVA_OPENAPI_PATH, OPENAPI_PATH};
-use crate::problem::{ApiError, problem_for_status};
-use crate::routes::health::Readiness;
-use crate::routes::{self, ApiState};
+use crate::http::auth::Authenticator;
+use crate::http::openapi::{ApiDoc, JAVA_OPENAPI_PATH, OPENAPI_PATH};
+use crate::http::problem::{ApiError, problem_for_status};
+use crate::http::routes::health::Readiness;
+use crate::http::routes::{self, ApiState};
 use crate::telemetry::{self, WalletRootSpan};
 
 pub(crate) fn listener_display(settings: &Settings, port: u16) -> String {

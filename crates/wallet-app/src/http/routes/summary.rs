@@ -6,9 +6,9 @@ use actix_web::{HttpResponse, web};
 use wallet_domain::usecases::ValuationError;
 
 use super::{ApiState, parse_user};
-use crate::auth::Caller;
-use crate::dto::{PositionResponse, SummaryResponse};
-use crate::problem::{ApiError, Problem, WalletRouteErrors};
+use crate::http::auth::Caller;
+use crate::http::dto::{PositionResponse, SummaryResponse};
+use crate::http::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// Balances, positions with prices and values, and total equity.
 #[utoipa::path(

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 
 use super::{ApiState, parse_user};
-use crate::auth::Caller;
-use crate::dto::AccountResponse;
-use crate::problem::{ApiError, Problem, WalletRouteErrors};
+use crate::http::auth::Caller;
+use crate::http::dto::AccountResponse;
+use crate::http::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// The account: balance, blocked and available cash.
 #[utoipa::path(

@@ -1,37 +1,48 @@
-//! What the HTTP handlers call: the domain's use cases and read queries behind one
-//! object-safe trait.
+//! The wallet's use cases as one object-safe trait, [`WalletUseCases`], for the driving
+//! adapters (the HTTP API): they are written against `Arc<dyn WalletUseCases>` and know no
+//! store, feed or clock. [`Wallet`] implements it over any ports.
 //!
-//! The domain's ports use `impl Future` methods, which cannot be trait objects; handlers that
-//! were generic over them would make every route, and the OpenAPI description, generic too.
-//! [`Wallet`] adapts any store, reader and price feed to [`WalletBackend`] once, at start-up,
-//! so the HTTP layer is written against one `Arc<dyn WalletBackend>` and knows no adapter.
+//! The ports use `impl Future` methods, which cannot be trait objects; handlers generic over
+//! them would make every route, and its OpenAPI description, generic too. Boxing once here
+//! keeps both plain.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
-use wallet_domain::ports::{BalanceAt, PriceFeed, StoreError, WalletReader, WalletStore};
-use wallet_domain::usecases::{ApplyError, Summary, Valuation, ValuationError, WalletService};
-use wallet_domain::{Account, CashOperation, Currency, Hold, OrderId, StoredLedgerEntry, UserId};
 
-/// The use cases and queries of the HTTP API.
-pub trait WalletBackend: Send + Sync + 'static {
+use crate::account::Account;
+use crate::amount::Currency;
+use crate::engine::CashOperation;
+use crate::hold::Hold;
+use crate::ids::{OrderId, UserId};
+use crate::ledger::StoredLedgerEntry;
+use crate::ports::{BalanceAt, PriceFeed, StoreError, WalletReader, WalletStore};
+use crate::usecases::{ApplyError, Summary, Valuation, ValuationError, WalletService};
+
+/// A future a trait object can return: boxed, `Send`, borrowing for `'a`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a driving adapter may ask of the wallet: cash in and out, the account, the valued
+/// portfolio, the statement, one order's hold and the balance at a moment.
+pub trait WalletUseCases: Send + Sync + 'static {
     /// The currency of new accounts.
     fn default_currency(&self) -> Currency;
 
-    /// Deposits cash (see [`WalletService::deposit`]).
+    /// Deposits cash now (see [`WalletService::deposit`]).
     fn deposit<'a>(
         &'a self,
         operation: &'a CashOperation,
-        now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Account, ApplyError>>;
 
-    /// Withdraws available cash (see [`WalletService::withdraw`]).
+    /// Withdraws available cash now (see [`WalletService::withdraw`]).
     fn withdraw<'a>(
         &'a self,
         operation: &'a CashOperation,
-        now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Account, ApplyError>>;
 
-    /// The account of `user`.
+    /// The account of `user`, if any.
     fn account<'a>(
         &'a self,
         user: &'a UserId,
@@ -48,10 +59,10 @@ pub trait WalletBackend: Send + Sync + 'static {
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<StoredLedgerEntry>, StoreError>>;
 
-    /// The hold of one order.
+    /// The hold of one order, if any.
     fn hold(&self, order: OrderId) -> BoxFuture<'_, Result<Option<Hold>, StoreError>>;
 
-    /// Balance and blocked balance at a moment.
+    /// Balance and blocked balance of `user` as they stood at `at`.
     fn balance_at<'a>(
         &'a self,
         user: &'a UserId,
@@ -59,12 +70,19 @@ pub trait WalletBackend: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Option<BalanceAt>, StoreError>>;
 }
 
-/// The domain wired to its adapters: the write service, the reader and the valuation.
-#[derive(Debug, Clone)]
+/// The use cases wired to their ports: the write service (whose clock dates every write), the
+/// reader and the valuation.
+#[derive(Clone)]
 pub struct Wallet<S, R, P> {
     service: WalletService<S>,
     reader: R,
     valuation: Valuation<R, P>,
+}
+
+impl<S, R, P> fmt::Debug for Wallet<S, R, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wallet").finish_non_exhaustive()
+    }
 }
 
 impl<S, R, P> Wallet<S, R, P>
@@ -73,18 +91,17 @@ where
     R: WalletReader + Clone,
     P: PriceFeed,
 {
-    /// Wires `store`, `reader` and `prices`; new accounts open in `default_currency`.
-    pub fn new(store: S, reader: R, prices: P, default_currency: Currency) -> Self {
+    /// Writes through `service`, reads through `reader`, values with `prices`.
+    pub fn new(service: WalletService<S>, reader: R, prices: P) -> Self {
         Wallet {
-            service: WalletService::new(store, default_currency)
-                .with_conflict_pause(crate::retry::conflict_pause()),
+            service,
             valuation: Valuation::new(reader.clone(), prices),
             reader,
         }
     }
 }
 
-impl<S, R, P> WalletBackend for Wallet<S, R, P>
+impl<S, R, P> WalletUseCases for Wallet<S, R, P>
 where
     S: WalletStore,
     R: WalletReader + Clone,
@@ -97,17 +114,15 @@ where
     fn deposit<'a>(
         &'a self,
         operation: &'a CashOperation,
-        now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Account, ApplyError>> {
-        Box::pin(self.service.deposit(operation, now))
+        Box::pin(self.service.deposit(operation, self.service.now()))
     }
 
     fn withdraw<'a>(
         &'a self,
         operation: &'a CashOperation,
-        now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Account, ApplyError>> {
-        Box::pin(self.service.withdraw(operation, now))
+        Box::pin(self.service.withdraw(operation, self.service.now()))
     }
 
     fn account<'a>(

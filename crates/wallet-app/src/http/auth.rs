@@ -25,7 +25,7 @@ use serde::Deserialize;
 use wallet_domain::UserId;
 
 use crate::config::{AuthMode, AuthSettings, JwtKey};
-use crate::problem::ApiError;
+use crate::http::problem::ApiError;
 
 /// Role of the payments service: may deposit into any wallet.
 pub const ROLE_DEPOSIT: &str = "wallet:deposit";

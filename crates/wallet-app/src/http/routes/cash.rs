@@ -10,10 +10,10 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 use wallet_domain::{CashOperation, Money, UserId};
 
-use super::{ApiState, now, parse_user};
-use crate::auth::Caller;
-use crate::dto::{AccountResponse, AmountRequest};
-use crate::problem::{ApiError, Problem, WalletRouteErrors};
+use super::{ApiState, parse_user};
+use crate::http::auth::Caller;
+use crate::http::dto::{AccountResponse, AmountRequest};
+use crate::http::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// Longest `Idempotency-Key` accepted.
 pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 255;
@@ -195,7 +195,7 @@ pub async fn deposit(
     let user = parse_user(&path)?;
     caller.may_deposit(&user)?;
     let operation = operation(&state, user, query.into_inner(), &request, &body).await?;
-    let account = state.wallet.deposit(&operation, now()).await?;
+    let account = state.wallet.deposit(&operation).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
 }
 
@@ -235,7 +235,7 @@ pub async fn withdraw(
     let user = parse_user(&path)?;
     caller.may_access(&user)?;
     let operation = operation(&state, user, query.into_inner(), &request, &body).await?;
-    let account = state.wallet.withdraw(&operation, now()).await?;
+    let account = state.wallet.withdraw(&operation).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
 }
 

@@ -1,7 +1,7 @@
 //! The HTTP routes of SPEC §5 and the operations endpoints, one module per resource.
 //!
 //! Handlers are thin: parse the path and query into domain types (a bad one is a 400 with its
-//! own code), check the caller's right, call the [`WalletBackend`], shape the answer.
+//! own code), check the caller's right, call the [`WalletUseCases`], shape the answer.
 
 pub mod account;
 pub mod balance;
@@ -19,30 +19,22 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
-use chrono::{DateTime, SubsecRound, Utc};
 use wallet_domain::{Account, Currency, OrderId, UserId};
 
-use crate::backend::WalletBackend;
-use crate::problem::ApiError;
+use crate::http::problem::ApiError;
+use wallet_domain::usecases::WalletUseCases;
 
 /// What the API handlers share.
 #[derive(Clone)]
 pub struct ApiState {
     /// The use cases and queries.
-    pub wallet: Arc<dyn WalletBackend>,
+    pub wallet: Arc<dyn WalletUseCases>,
 }
 
 impl std::fmt::Debug for ApiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiState").finish_non_exhaustive()
     }
-}
-
-/// The time of a write, at the storage's precision (microseconds on every backend), so that
-/// the account a write returns is exactly the one an idempotent replay reads back.
-#[must_use]
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
 }
 
 impl ApiState {

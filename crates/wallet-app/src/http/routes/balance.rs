@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{ApiState, parse_user};
-use crate::auth::Caller;
-use crate::dto::BalanceAtResponse;
-use crate::problem::{ApiError, Problem, WalletRouteErrors};
+use crate::http::auth::Caller;
+use crate::http::dto::BalanceAtResponse;
+use crate::http::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// Query of the balance-at-a-time endpoint.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 
 use super::{ApiState, parse_order, parse_user};
-use crate::auth::Caller;
-use crate::dto::HoldResponse;
-use crate::problem::{ApiError, Problem, WalletRouteErrors};
+use crate::http::auth::Caller;
+use crate::http::dto::HoldResponse;
+use crate::http::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// The hold of one order of the user.
 #[utoipa::path(

@@ -4,12 +4,12 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::dto::{
+use crate::http::dto::{
     AccountResponse, AmountRequest, BalanceAtResponse, HoldResponse, PositionResponse,
     SummaryResponse, TransactionResponse,
 };
-use crate::problem::Problem;
-use crate::routes;
+use crate::http::problem::Problem;
+use crate::http::routes;
 
 /// Path of the OpenAPI document.
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";

@@ -12,9 +12,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::{ApiState, parse_user};
-use crate::auth::Caller;
-use crate::dto::TransactionResponse;
-use crate::problem::{ApiError, Problem, WalletRouteErrors};
+use crate::http::auth::Caller;
+use crate::http::dto::TransactionResponse;
+use crate::http::problem::{ApiError, Problem, WalletRouteErrors};
 
 /// Page size when none is asked for.
 pub const PAGE_LIMIT_DEFAULT: u32 = 50;

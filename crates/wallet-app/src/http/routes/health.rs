@@ -14,7 +14,7 @@ use futures::future::{BoxFuture, join_all};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::{Map, Value, json};
 
-use crate::problem::{Problem, problem_response};
+use crate::http::problem::{Problem, problem_response};
 
 type CheckFn = dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync;
 
