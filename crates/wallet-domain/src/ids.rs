@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use thiserror::Error;
 
 /// Longest user id accepted: the width of the Java wallet's `user_id` column, so every account
@@ -33,7 +33,7 @@ fn shortened(text: &str) -> String {
 }
 
 /// The investor an account belongs to: the `sub` of their token, the key of their events.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct UserId(String);
 
@@ -68,7 +68,7 @@ impl fmt::Display for UserId {
 }
 
 /// A listed instrument, normalised to upper case.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Ticker(String);
 
@@ -109,7 +109,7 @@ impl fmt::Display for Ticker {
 }
 
 /// The Order API's id of an order: one hold per order id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct OrderId(i64);
 

@@ -154,12 +154,6 @@ impl<S: WalletStore> OrderEventConsumer<S> {
         })
     }
 
-    /// The consumer's health, shared with readiness.
-    #[must_use]
-    pub fn health(&self) -> &ConsumerHealth {
-        &self.shared.health
-    }
-
     /// Runs until `shutdown` turns true (or its sender is dropped): then finishes the batches
     /// in flight, commits, leaves the group and returns.
     ///

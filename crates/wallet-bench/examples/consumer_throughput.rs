@@ -3,7 +3,7 @@
 //! the default batch settings and with batch size 1 (one transaction per event).
 //!
 //! ```text
-//! cargo run --release -p wallet-kafka --example throughput -- [EVENTS] [BATCH1_EVENTS] [ACCOUNTS]
+//! cargo run --release -p wallet-bench --example consumer_throughput -- [EVENTS] [BATCH1_EVENTS] [ACCOUNTS]
 //! ```
 //! Defaults: 100000 events, 5000 events for batch size 1, 10000 accounts. MariaDB at
 //! `WALLET_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`); each run gets a fresh

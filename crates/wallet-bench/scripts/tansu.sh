@@ -38,4 +38,4 @@ done
 }
 
 cd "$workspace"
-cargo run -q -p wallet-kafka --example tansu_pipeline -- "127.0.0.1:$port"
+cargo run -q -p wallet-bench --example tansu_pipeline -- "127.0.0.1:$port"

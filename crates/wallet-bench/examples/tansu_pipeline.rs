@@ -1,11 +1,11 @@
 //! The consumer, the dead-letter path and the outbox relay against a real, separate Kafka
 //! protocol broker process (Tansu with SQLite storage), not librdkafka's own mock: proves the
 //! adapters work with a broker that is not the client's own implementation. Run by
-//! `crates/wallet-kafka/scripts/tansu.sh`, which installs and starts the broker; exits non-zero
+//! `crates/wallet-bench/scripts/tansu.sh`, which installs and starts the broker; exits non-zero
 //! on any failure.
 //!
 //! ```text
-//! cargo run -p wallet-kafka --example tansu_pipeline -- 127.0.0.1:PORT
+//! cargo run -p wallet-bench --example tansu_pipeline -- 127.0.0.1:PORT
 //! ```
 //! Needs MariaDB at `WALLET_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`).
 
