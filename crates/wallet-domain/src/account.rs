@@ -12,7 +12,7 @@ use crate::ids::{Ticker, UserId};
 /// `0 ≤ blocked_balance ≤ balance`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
-    /// Owner.
+    /// The investor; one account per user id, opened by the first deposit.
     pub user_id: UserId,
     /// Currency of every cash amount of the account.
     pub currency: Currency,
@@ -72,9 +72,9 @@ impl Account {
 /// Invariant: `0 ≤ blocked_quantity ≤ quantity`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
-    /// Owner.
+    /// The investor whose account pays for and receives the shares.
     pub user_id: UserId,
-    /// Instrument.
+    /// The stock held; one position per user and ticker.
     pub ticker: Ticker,
     /// Shares held, including blocked ones.
     pub quantity: Quantity,
@@ -145,9 +145,9 @@ impl Position {
 /// market-data feed has no price.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastTrade {
-    /// Instrument.
+    /// The stock traded.
     pub ticker: Ticker,
-    /// Executed price.
+    /// The execution price of the latest fill booked for it (the Order API's `executedPrice`).
     pub price: Price,
     /// When the wallet booked it.
     pub traded_at: DateTime<Utc>,

@@ -25,7 +25,7 @@ pub enum AmountError {
     /// The text is not a decimal number (plain or with an exponent).
     #[error("{field} `{text}` is not a decimal number")]
     NotANumber {
-        /// The field.
+        /// The JSON field (or query parameter) that held the value, named in the message.
         field: &'static str,
         /// What was given (at most 64 characters).
         text: String,
@@ -33,7 +33,7 @@ pub enum AmountError {
     /// Zero or negative where the spec requires more than zero.
     #[error("{field} must be greater than zero, got {value}")]
     NotPositive {
-        /// The field.
+        /// The JSON field (or query parameter) that held the value, named in the message.
         field: &'static str,
         /// What was given.
         value: Decimal,
@@ -41,7 +41,7 @@ pub enum AmountError {
     /// More fractional digits than the field allows.
     #[error("{field} {value} has more than {digits_max} fractional digits")]
     TooManyDigits {
-        /// The field.
+        /// The JSON field (or query parameter) that held the value, named in the message.
         field: &'static str,
         /// What was given.
         value: Decimal,
@@ -51,7 +51,7 @@ pub enum AmountError {
     /// At or above 10^15, or too large to compute with exactly.
     #[error("{field} must be below 10^15")]
     TooLarge {
-        /// The field.
+        /// The JSON field (or query parameter) that held the value, named in the message.
         field: &'static str,
     },
 }

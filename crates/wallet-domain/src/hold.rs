@@ -84,15 +84,15 @@ text_enum!(DenyReason {
 /// What one order has reserved and settled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
-    /// The order (unique).
+    /// The Order API's order id: at most one hold per order, whatever its events.
     pub order_id: OrderId,
-    /// Owner.
+    /// The investor who placed the order.
     pub user_id: UserId,
     /// BUY reserves cash, SELL reserves shares.
     pub side: Side,
-    /// Instrument.
+    /// The stock ordered.
     pub ticker: Ticker,
-    /// Ordered quantity.
+    /// Shares ordered: fills beyond it are refused.
     pub quantity: Quantity,
     /// Limit price of the order, when the wallet saw one.
     pub limit_price: Option<Price>,

@@ -138,9 +138,9 @@ impl StatementLine {
 /// stood after it, which is what a statement and a balance-at-a-time query read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
-    /// Account.
+    /// The account the entry changed.
     pub user_id: UserId,
-    /// What happened.
+    /// What happened, which decides the `transactionType` the HTTP API shows.
     pub entry_type: EntryType,
     /// The order, for every entry but deposits and withdrawals.
     pub order_id: Option<OrderId>,

@@ -19,11 +19,11 @@ use crate::wallet_event::WalletEvent;
 /// The keys a unit of work touches. The store loads every row that exists for them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadRequest {
-    /// Accounts.
+    /// Users whose accounts are read (absent ones are opened by the book when needed).
     pub users: BTreeSet<UserId>,
     /// Positions by owner and ticker.
     pub positions: BTreeSet<(UserId, Ticker)>,
-    /// Holds by order.
+    /// Orders whose holds are read: a batch's events and the sweeper's stale holds.
     pub orders: BTreeSet<OrderId>,
     /// HTTP idempotency keys by owner and key.
     pub idempotency_keys: BTreeSet<(UserId, String)>,

@@ -18,7 +18,8 @@
 #![warn(missing_docs)]
 
 mod backoff;
-mod changes;
+mod blocking;
+mod change_listener;
 pub mod client_properties;
 mod consumer;
 pub mod dead_letter;
@@ -30,10 +31,9 @@ mod producer;
 mod publisher;
 mod relay;
 mod replay;
-mod runtime;
 mod settings;
 
-pub use changes::run_change_listener;
+pub use change_listener::run_change_listener;
 pub use client_properties::ClientProperties;
 pub use consumer::{OrderEventConsumer, run_consumer};
 pub use embedded::EmbeddedBroker;

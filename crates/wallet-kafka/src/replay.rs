@@ -9,9 +9,9 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
+use crate::blocking::{run_blocking, watermarks};
 use crate::error::KafkaError;
 use crate::publisher::{OutRecord, Publisher};
-use crate::runtime::{run_blocking, watermarks};
 use crate::settings::KafkaSettings;
 
 /// Header on a replayed record: `<dead-letter partition>:<offset>` it was copied from.

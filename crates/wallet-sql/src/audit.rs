@@ -14,9 +14,9 @@ use wallet_domain::UserId;
 use wallet_domain::ports::{AuditFinding, LedgerAudit, StoreError};
 
 use crate::SqlStore;
-use crate::codec::{Backend, corrupt, get};
+use crate::dialect::{Dialect, corrupt, get};
 use crate::reader::ACTIVE_STATUSES;
-use crate::sql::Query;
+use crate::statements::Query;
 
 /// Stored and expected values of one audited figure.
 #[derive(Debug, Default, Clone, Copy)]
@@ -67,8 +67,8 @@ impl SqlStore {
             .await?
         {
             let owner: String = get(&row, "user_id")?;
-            let balance = self.backend.get_decimal(&row, "balance")?;
-            let blocked = self.backend.get_decimal(&row, "blocked_balance")?;
+            let balance = self.dialect.get_decimal(&row, "balance")?;
+            let blocked = self.dialect.get_decimal(&row, "blocked_balance")?;
             stored(figures, &owner, "balance", balance);
             stored(figures, &owner, "blocked_balance", blocked);
             stored(figures, &owner, "blocked_balance (ledger)", blocked);
@@ -83,8 +83,8 @@ impl SqlStore {
         {
             let owner: String = get(&row, "user_id")?;
             let ticker: String = get(&row, "ticker")?;
-            let quantity = self.backend.get_decimal(&row, "quantity")?;
-            let blocked = self.backend.get_decimal(&row, "blocked_quantity")?;
+            let quantity = self.dialect.get_decimal(&row, "quantity")?;
+            let blocked = self.dialect.get_decimal(&row, "blocked_quantity")?;
             stored(figures, &owner, &format!("quantity {ticker}"), quantity);
             stored(
                 figures,
@@ -207,8 +207,8 @@ impl SqlStore {
         user: Option<&str>,
     ) -> Result<BTreeMap<(String, Option<String>), Vec<Decimal>>, StoreError> {
         let group_list = groups.join(", ");
-        let rows = match self.backend {
-            Backend::MySql => {
+        let rows = match self.dialect {
+            Dialect::MySql => {
                 let sums: Vec<String> = amounts
                     .iter()
                     .map(|amount| format!("SUM({amount}) AS {amount}"))
@@ -228,7 +228,7 @@ impl SqlStore {
                 query.sql(&format!(" GROUP BY {group_list}"));
                 self.query_all(query).await?
             }
-            Backend::Sqlite => {
+            Dialect::Sqlite => {
                 self.audit_rows(
                     &format!("{group_list}, {} FROM {table}", amounts.join(", ")),
                     hold_side,
@@ -249,7 +249,7 @@ impl SqlStore {
                 .entry((owner, ticker))
                 .or_insert_with(|| vec![Decimal::ZERO; amounts.len()]);
             for (total, amount) in totals.iter_mut().zip(amounts) {
-                let value = self.backend.get_decimal(&row, amount)?;
+                let value = self.dialect.get_decimal(&row, amount)?;
                 *total = total.checked_add(value).ok_or_else(|| {
                     StoreError::Internal(format!("audit: the sum of {table}.{amount} overflows"))
                 })?;

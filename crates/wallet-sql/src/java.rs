@@ -10,7 +10,7 @@ use sea_orm::{
 use wallet_domain::import::{JavaAccount, JavaPosition, JavaTransaction, JavaWallet};
 use wallet_domain::ports::StoreError;
 
-use crate::codec::get;
+use crate::dialect::get;
 use crate::error::translate;
 
 async fn rows(connection: &DatabaseConnection, sql: &str) -> Result<Vec<QueryResult>, StoreError> {

@@ -7,7 +7,7 @@
 //! outbox, `outbox.rs`): each port's impl lives, with its code, in its own file.
 //!
 //! - **Exact decimals on both backends** (SPEC §3): `DECIMAL(28,10)` on MySQL, canonical
-//!   decimal text on SQLite, converted in one module (`codec`); no float on the way.
+//!   decimal text on SQLite, converted in one module (`dialect`); no float on the way.
 //! - **One transaction per unit of work**, with optimistic version checks: rows loaded at
 //!   version 0 are inserted, the others updated only where the stored version is still the
 //!   loaded one; anything a concurrent writer causes (version mismatch, duplicate key,
@@ -22,14 +22,14 @@
 #![warn(missing_docs)]
 
 mod audit;
-mod codec;
+mod dialect;
 mod error;
 mod java;
 mod outbox;
 mod reader;
 mod rows;
 mod settings;
-mod sql;
+mod statements;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod test_support;

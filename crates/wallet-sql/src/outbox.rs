@@ -6,8 +6,8 @@ use sea_orm::Value;
 use wallet_domain::ports::{Outbox, OutboxRecord, StoreError};
 
 use crate::SqlStore;
-use crate::codec::get;
-use crate::sql::{IN_LIST_KEYS_MAX, Query, execute, in_list};
+use crate::dialect::get;
+use crate::statements::{IN_LIST_KEYS_MAX, Query, execute, in_list};
 
 /// Most records one `pending` call returns, whatever the caller asks.
 pub const OUTBOX_BATCH_MAX: u32 = 10_000;
@@ -32,14 +32,14 @@ impl Outbox for SqlStore {
     }
 
     async fn mark_sent(&self, ids: Vec<i64>) -> Result<(), StoreError> {
-        let now = self.backend.time(Utc::now());
+        let now = self.dialect.time(Utc::now());
         for chunk in ids.chunks(IN_LIST_KEYS_MAX) {
             let mut query = Query::new("UPDATE outbox SET sent_at = ");
             query.bind(now.clone()).sql(" WHERE id IN ");
             in_list(&mut query, chunk.iter().map(|id| Value::from(*id)));
             // Already-sent rows keep their first time: marking is idempotent.
             query.sql(" AND sent_at IS NULL");
-            execute(&self.connection, self.backend, query).await?;
+            execute(&self.connection, self.dialect, query).await?;
             self.count_statements(1);
         }
         Ok(())

@@ -12,9 +12,9 @@ use wallet_domain::{
 };
 
 use crate::SqlStore;
-use crate::codec::get;
+use crate::dialect::get;
 use crate::rows;
-use crate::sql::{IN_LIST_KEYS_MAX, Query, in_list};
+use crate::statements::{IN_LIST_KEYS_MAX, Query, in_list};
 
 /// Most ledger entries one statement page returns, whatever the caller asks.
 pub const STATEMENT_PAGE_MAX: u32 = 1_000;
@@ -40,12 +40,12 @@ impl WalletReader for SqlStore {
         self.query_all(query)
             .await?
             .first()
-            .map(|row| rows::account(self.backend, row))
+            .map(|row| rows::account(self.dialect, row))
             .transpose()
     }
 
     async fn positions(&self, user: &UserId) -> Result<Vec<Position>, StoreError> {
-        let zero = self.backend.decimal(Decimal::ZERO);
+        let zero = self.dialect.decimal(Decimal::ZERO);
         let mut query = Query::new(&format!(
             "SELECT {} FROM positions WHERE user_id = ",
             rows::POSITION_COLUMNS.join(", ")
@@ -61,7 +61,7 @@ impl WalletReader for SqlStore {
         self.query_all(query)
             .await?
             .iter()
-            .map(|row| rows::position(self.backend, row))
+            .map(|row| rows::position(self.dialect, row))
             .collect()
     }
 
@@ -85,7 +85,7 @@ impl WalletReader for SqlStore {
         self.query_all(query)
             .await?
             .iter()
-            .map(|row| rows::ledger_entry(self.backend, row))
+            .map(|row| rows::ledger_entry(self.dialect, row))
             .collect()
     }
 
@@ -98,7 +98,7 @@ impl WalletReader for SqlStore {
         self.query_all(query)
             .await?
             .first()
-            .map(|row| rows::hold(self.backend, row))
+            .map(|row| rows::hold(self.dialect, row))
             .transpose()
     }
 
@@ -114,15 +114,15 @@ impl WalletReader for SqlStore {
         query
             .bind(user.as_str())
             .sql(" AND occurred_at <= ")
-            .bind(self.backend.time(at))
+            .bind(self.dialect.time(at))
             .sql(" ORDER BY occurred_at DESC, id DESC LIMIT 1");
         if let Some(row) = self.query_all(query).await?.first() {
             return Ok(Some(BalanceAt {
-                balance: Money::from_stored(self.backend.get_decimal(row, "balance_after")?),
+                balance: Money::from_stored(self.dialect.get_decimal(row, "balance_after")?),
                 blocked_balance: Money::from_stored(
-                    self.backend.get_decimal(row, "blocked_balance_after")?,
+                    self.dialect.get_decimal(row, "blocked_balance_after")?,
                 ),
-                as_of: Some(self.backend.get_time(row, "occurred_at")?),
+                as_of: Some(self.dialect.get_time(row, "occurred_at")?),
             }));
         }
         // No entry yet at that time: an empty balance if the account exists at all.
@@ -143,7 +143,7 @@ impl WalletReader for SqlStore {
                 chunk.iter().map(|ticker| Value::from(ticker.as_str())),
             );
             for row in self.query_all(query).await? {
-                trades.push(rows::last_trade(self.backend, &row)?);
+                trades.push(rows::last_trade(self.dialect, &row)?);
             }
         }
         Ok(trades)

@@ -10,7 +10,7 @@ use wallet_domain::{
     Money, OrderId, Position, Price, Quantity, Rejection, StoredLedgerEntry, Ticker, UserId,
 };
 
-use crate::codec::{Backend, corrupt, get, parse_name};
+use crate::dialect::{Dialect, corrupt, get, parse_name};
 
 /// Columns of `accounts`, in the order of [`account_values`].
 pub(crate) const ACCOUNT_COLUMNS: &[&str] = &[
@@ -103,61 +103,61 @@ fn order_id(value: i64, column: &str) -> Result<OrderId, StoreError> {
 }
 
 /// An account row.
-pub(crate) fn account(backend: Backend, row: &QueryResult) -> Result<Account, StoreError> {
+pub(crate) fn account(dialect: Dialect, row: &QueryResult) -> Result<Account, StoreError> {
     Ok(Account {
         user_id: user_id(row, "user_id")?,
         currency: currency(row, "currency")?,
-        balance: Money::from_stored(backend.get_decimal(row, "balance")?),
-        blocked_balance: Money::from_stored(backend.get_decimal(row, "blocked_balance")?),
+        balance: Money::from_stored(dialect.get_decimal(row, "balance")?),
+        blocked_balance: Money::from_stored(dialect.get_decimal(row, "blocked_balance")?),
         version: get(row, "version")?,
-        created_at: backend.get_time(row, "created_at")?,
-        updated_at: backend.get_time(row, "updated_at")?,
+        created_at: dialect.get_time(row, "created_at")?,
+        updated_at: dialect.get_time(row, "updated_at")?,
     })
 }
 
 /// Bind values of `account` stored with `version`, in [`ACCOUNT_COLUMNS`] order.
-pub(crate) fn account_values(backend: Backend, account: &Account, version: i64) -> Vec<Value> {
+pub(crate) fn account_values(dialect: Dialect, account: &Account, version: i64) -> Vec<Value> {
     vec![
         Value::from(account.user_id.as_str()),
         Value::from(account.currency.code()),
-        backend.decimal(account.balance.value()),
-        backend.decimal(account.blocked_balance.value()),
+        dialect.decimal(account.balance.value()),
+        dialect.decimal(account.blocked_balance.value()),
         Value::from(version),
-        backend.time(account.created_at),
-        backend.time(account.updated_at),
+        dialect.time(account.created_at),
+        dialect.time(account.updated_at),
     ]
 }
 
 /// A position row.
-pub(crate) fn position(backend: Backend, row: &QueryResult) -> Result<Position, StoreError> {
+pub(crate) fn position(dialect: Dialect, row: &QueryResult) -> Result<Position, StoreError> {
     Ok(Position {
         user_id: user_id(row, "user_id")?,
         ticker: ticker(row, "ticker")?,
-        quantity: Quantity::from_stored(backend.get_decimal(row, "quantity")?),
-        blocked_quantity: Quantity::from_stored(backend.get_decimal(row, "blocked_quantity")?),
-        average_price: Price::from_stored(backend.get_decimal(row, "average_price")?),
-        realized_pnl: backend.get_decimal(row, "realized_pnl")?,
+        quantity: Quantity::from_stored(dialect.get_decimal(row, "quantity")?),
+        blocked_quantity: Quantity::from_stored(dialect.get_decimal(row, "blocked_quantity")?),
+        average_price: Price::from_stored(dialect.get_decimal(row, "average_price")?),
+        realized_pnl: dialect.get_decimal(row, "realized_pnl")?,
         version: get(row, "version")?,
-        updated_at: backend.get_time(row, "updated_at")?,
+        updated_at: dialect.get_time(row, "updated_at")?,
     })
 }
 
 /// Bind values of `position` stored with `version`, in [`POSITION_COLUMNS`] order.
-pub(crate) fn position_values(backend: Backend, position: &Position, version: i64) -> Vec<Value> {
+pub(crate) fn position_values(dialect: Dialect, position: &Position, version: i64) -> Vec<Value> {
     vec![
         Value::from(position.user_id.as_str()),
         Value::from(position.ticker.as_str()),
-        backend.decimal(position.quantity.value()),
-        backend.decimal(position.blocked_quantity.value()),
-        backend.decimal(position.average_price.value()),
-        backend.decimal(position.realized_pnl),
+        dialect.decimal(position.quantity.value()),
+        dialect.decimal(position.blocked_quantity.value()),
+        dialect.decimal(position.average_price.value()),
+        dialect.decimal(position.realized_pnl),
         Value::from(version),
-        backend.time(position.updated_at),
+        dialect.time(position.updated_at),
     ]
 }
 
 /// A hold row.
-pub(crate) fn hold(backend: Backend, row: &QueryResult) -> Result<Hold, StoreError> {
+pub(crate) fn hold(dialect: Dialect, row: &QueryResult) -> Result<Hold, StoreError> {
     let deny_reason = match get::<Option<String>>(row, "deny_reason")? {
         Some(text) => Some(
             text.parse::<DenyReason>()
@@ -170,36 +170,36 @@ pub(crate) fn hold(backend: Backend, row: &QueryResult) -> Result<Hold, StoreErr
         user_id: user_id(row, "user_id")?,
         side: parse_name(row, "side")?,
         ticker: ticker(row, "ticker")?,
-        quantity: Quantity::from_stored(backend.get_decimal(row, "quantity")?),
-        limit_price: backend
+        quantity: Quantity::from_stored(dialect.get_decimal(row, "quantity")?),
+        limit_price: dialect
             .get_optional_decimal(row, "limit_price")?
             .map(Price::from_stored),
-        reserved_amount: Money::from_stored(backend.get_decimal(row, "reserved_amount")?),
-        reserved_quantity: Quantity::from_stored(backend.get_decimal(row, "reserved_quantity")?),
-        filled_quantity: Quantity::from_stored(backend.get_decimal(row, "filled_quantity")?),
-        filled_amount: Money::from_stored(backend.get_decimal(row, "filled_amount")?),
+        reserved_amount: Money::from_stored(dialect.get_decimal(row, "reserved_amount")?),
+        reserved_quantity: Quantity::from_stored(dialect.get_decimal(row, "reserved_quantity")?),
+        filled_quantity: Quantity::from_stored(dialect.get_decimal(row, "filled_quantity")?),
+        filled_amount: Money::from_stored(dialect.get_decimal(row, "filled_amount")?),
         status: parse_name(row, "status")?,
         deny_reason,
         terms_pending: get::<i64>(row, "terms_pending")? != 0,
         version: get(row, "version")?,
-        created_at: backend.get_time(row, "created_at")?,
-        updated_at: backend.get_time(row, "updated_at")?,
+        created_at: dialect.get_time(row, "created_at")?,
+        updated_at: dialect.get_time(row, "updated_at")?,
     })
 }
 
 /// Bind values of `hold` stored with `version`, in [`HOLD_COLUMNS`] order.
-pub(crate) fn hold_values(backend: Backend, hold: &Hold, version: i64) -> Vec<Value> {
+pub(crate) fn hold_values(dialect: Dialect, hold: &Hold, version: i64) -> Vec<Value> {
     vec![
         Value::from(hold.order_id.get()),
         Value::from(hold.user_id.as_str()),
         Value::from(hold.side.as_str()),
         Value::from(hold.ticker.as_str()),
-        backend.decimal(hold.quantity.value()),
-        backend.optional_decimal(hold.limit_price.map(Price::value)),
-        backend.decimal(hold.reserved_amount.value()),
-        backend.decimal(hold.reserved_quantity.value()),
-        backend.decimal(hold.filled_quantity.value()),
-        backend.decimal(hold.filled_amount.value()),
+        dialect.decimal(hold.quantity.value()),
+        dialect.optional_decimal(hold.limit_price.map(Price::value)),
+        dialect.decimal(hold.reserved_amount.value()),
+        dialect.decimal(hold.reserved_quantity.value()),
+        dialect.decimal(hold.filled_quantity.value()),
+        dialect.decimal(hold.filled_amount.value()),
         Value::from(hold.status.as_str()),
         Value::String(
             hold.deny_reason
@@ -207,14 +207,14 @@ pub(crate) fn hold_values(backend: Backend, hold: &Hold, version: i64) -> Vec<Va
         ),
         Value::from(i64::from(hold.terms_pending)),
         Value::from(version),
-        backend.time(hold.created_at),
-        backend.time(hold.updated_at),
+        dialect.time(hold.created_at),
+        dialect.time(hold.updated_at),
     ]
 }
 
 /// A ledger row with its id.
 pub(crate) fn ledger_entry(
-    backend: Backend,
+    dialect: Dialect,
     row: &QueryResult,
 ) -> Result<StoredLedgerEntry, StoreError> {
     let order = match get::<Option<i64>>(row, "order_id")? {
@@ -234,46 +234,46 @@ pub(crate) fn ledger_entry(
             entry_type: parse_name::<EntryType>(row, "entry_type")?,
             order_id: order,
             step_key: get(row, "step_key")?,
-            cash_amount: backend.get_decimal(row, "cash_amount")?,
-            blocked_amount: backend.get_decimal(row, "blocked_amount")?,
+            cash_amount: dialect.get_decimal(row, "cash_amount")?,
+            blocked_amount: dialect.get_decimal(row, "blocked_amount")?,
             ticker,
-            quantity: backend.get_decimal(row, "quantity")?,
-            blocked_quantity: backend.get_decimal(row, "blocked_quantity")?,
-            balance_after: Money::from_stored(backend.get_decimal(row, "balance_after")?),
+            quantity: dialect.get_decimal(row, "quantity")?,
+            blocked_quantity: dialect.get_decimal(row, "blocked_quantity")?,
+            balance_after: Money::from_stored(dialect.get_decimal(row, "balance_after")?),
             blocked_balance_after: Money::from_stored(
-                backend.get_decimal(row, "blocked_balance_after")?,
+                dialect.get_decimal(row, "blocked_balance_after")?,
             ),
-            occurred_at: backend.get_time(row, "occurred_at")?,
+            occurred_at: dialect.get_time(row, "occurred_at")?,
         },
     })
 }
 
 /// Bind values of `entry`, in [`LEDGER_COLUMNS`] order.
-pub(crate) fn ledger_values(backend: Backend, entry: &LedgerEntry) -> Vec<Value> {
+pub(crate) fn ledger_values(dialect: Dialect, entry: &LedgerEntry) -> Vec<Value> {
     vec![
         Value::from(entry.user_id.as_str()),
         Value::from(entry.entry_type.as_str()),
         Value::BigInt(entry.order_id.map(OrderId::get)),
         Value::from(entry.step_key.as_str()),
-        backend.decimal(entry.cash_amount),
-        backend.decimal(entry.blocked_amount),
+        dialect.decimal(entry.cash_amount),
+        dialect.decimal(entry.blocked_amount),
         Value::String(
             entry
                 .ticker
                 .as_ref()
                 .map(|ticker| Box::new(ticker.as_str().to_owned())),
         ),
-        backend.decimal(entry.quantity),
-        backend.decimal(entry.blocked_quantity),
-        backend.decimal(entry.balance_after.value()),
-        backend.decimal(entry.blocked_balance_after.value()),
-        backend.time(entry.occurred_at),
+        dialect.decimal(entry.quantity),
+        dialect.decimal(entry.blocked_quantity),
+        dialect.decimal(entry.balance_after.value()),
+        dialect.decimal(entry.blocked_balance_after.value()),
+        dialect.time(entry.occurred_at),
     ]
 }
 
 /// An idempotency row.
 pub(crate) fn idempotency(
-    backend: Backend,
+    dialect: Dialect,
     row: &QueryResult,
 ) -> Result<IdempotencyRecord, StoreError> {
     let user = user_id(row, "user_id")?;
@@ -284,29 +284,29 @@ pub(crate) fn idempotency(
         account: Account {
             user_id: user,
             currency: currency(row, "currency")?,
-            balance: Money::from_stored(backend.get_decimal(row, "balance")?),
-            blocked_balance: Money::from_stored(backend.get_decimal(row, "blocked_balance")?),
+            balance: Money::from_stored(dialect.get_decimal(row, "balance")?),
+            blocked_balance: Money::from_stored(dialect.get_decimal(row, "blocked_balance")?),
             version: get(row, "account_version")?,
-            created_at: backend.get_time(row, "account_created_at")?,
-            updated_at: backend.get_time(row, "account_updated_at")?,
+            created_at: dialect.get_time(row, "account_created_at")?,
+            updated_at: dialect.get_time(row, "account_updated_at")?,
         },
-        created_at: backend.get_time(row, "created_at")?,
+        created_at: dialect.get_time(row, "created_at")?,
     })
 }
 
 /// Bind values of `record`, in [`IDEMPOTENCY_COLUMNS`] order.
-pub(crate) fn idempotency_values(backend: Backend, record: &IdempotencyRecord) -> Vec<Value> {
+pub(crate) fn idempotency_values(dialect: Dialect, record: &IdempotencyRecord) -> Vec<Value> {
     vec![
         Value::from(record.user_id.as_str()),
         Value::from(record.key.as_str()),
         Value::from(record.fingerprint.as_str()),
         Value::from(record.account.currency.code()),
-        backend.decimal(record.account.balance.value()),
-        backend.decimal(record.account.blocked_balance.value()),
+        dialect.decimal(record.account.balance.value()),
+        dialect.decimal(record.account.blocked_balance.value()),
         Value::from(record.account.version),
-        backend.time(record.account.created_at),
-        backend.time(record.account.updated_at),
-        backend.time(record.created_at),
+        dialect.time(record.account.created_at),
+        dialect.time(record.account.updated_at),
+        dialect.time(record.created_at),
     ]
 }
 
@@ -315,32 +315,32 @@ pub(crate) const VERDICT_COLUMNS: &[&str] =
     &["delivery", "user_id", "reason", "detail", "decided_at"];
 
 /// A dead-letter verdict row.
-pub(crate) fn verdict(backend: Backend, row: &QueryResult) -> Result<Verdict, StoreError> {
+pub(crate) fn verdict(dialect: Dialect, row: &QueryResult) -> Result<Verdict, StoreError> {
     let reason: DeadLetterReason = parse_name(row, "reason")?;
     Ok(Verdict {
         delivery: get(row, "delivery")?,
         user_id: user_id(row, "user_id")?,
         rejection: Rejection::new(reason, get::<String>(row, "detail")?),
-        decided_at: backend.get_time(row, "decided_at")?,
+        decided_at: dialect.get_time(row, "decided_at")?,
     })
 }
 
 /// Bind values of `verdict`, in [`VERDICT_COLUMNS`] order.
-pub(crate) fn verdict_values(backend: Backend, verdict: &Verdict) -> Vec<Value> {
+pub(crate) fn verdict_values(dialect: Dialect, verdict: &Verdict) -> Vec<Value> {
     vec![
         Value::from(verdict.delivery.as_str()),
         Value::from(verdict.user_id.as_str()),
         Value::from(verdict.rejection.reason.as_str()),
         Value::from(verdict.rejection.detail.as_str()),
-        backend.time(verdict.decided_at),
+        dialect.time(verdict.decided_at),
     ]
 }
 
 /// A last-trade row.
-pub(crate) fn last_trade(backend: Backend, row: &QueryResult) -> Result<LastTrade, StoreError> {
+pub(crate) fn last_trade(dialect: Dialect, row: &QueryResult) -> Result<LastTrade, StoreError> {
     Ok(LastTrade {
         ticker: ticker(row, "ticker")?,
-        price: Price::from_stored(backend.get_decimal(row, "price")?),
-        traded_at: backend.get_time(row, "traded_at")?,
+        price: Price::from_stored(dialect.get_decimal(row, "price")?),
+        traded_at: dialect.get_time(row, "traded_at")?,
     })
 }

@@ -1,4 +1,4 @@
-//! The store handle: one connection pool, the backend it talks to, and the operational calls
+//! The store handle: one connection pool, the dialect it talks to, and the operational calls
 //! (connect, migrate, ping) the composition root makes.
 
 use std::path::Path;
@@ -14,9 +14,9 @@ use sea_orm::{
 use wallet_domain::ports::StoreError;
 use wallet_migrations::{Migrator, MigratorTrait};
 
-use crate::codec::Backend;
+use crate::dialect::Dialect;
 use crate::error::translate;
-use crate::sql::Query;
+use crate::statements::Query;
 
 /// Longest wait to open a connection to the database.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,7 +32,7 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pub(crate) connection: DatabaseConnection,
-    pub(crate) backend: Backend,
+    pub(crate) dialect: Dialect,
     /// Statements sent, shared by clones (see [`SqlStore::statements_sent`]).
     pub(crate) statements: Arc<AtomicU64>,
 }
@@ -46,11 +46,11 @@ impl SqlStore {
     /// [`StoreError::Internal`] for a URL of another database, [`StoreError::Unavailable`]
     /// when the database cannot be reached.
     pub async fn connect(url: &str, max_connections: u32) -> Result<SqlStore, StoreError> {
-        let backend = if url.starts_with("mysql://") || url.starts_with("mariadb://") {
-            Backend::MySql
+        let dialect = if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            Dialect::MySql
         } else if url.starts_with("sqlite:") {
             create_sqlite_directory(url)?;
-            Backend::Sqlite
+            Dialect::Sqlite
         } else {
             return Err(StoreError::Internal(
                 "database URL must start with mysql:// or sqlite:".to_owned(),
@@ -76,7 +76,7 @@ impl SqlStore {
         let connection = Database::connect(options).await.map_err(translate)?;
         Ok(SqlStore {
             connection,
-            backend,
+            dialect,
             statements: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -98,12 +98,12 @@ impl SqlStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when the database cannot be reached.
     pub async fn has_schema(&self) -> Result<bool, StoreError> {
-        let sql = match self.backend {
-            Backend::MySql => {
+        let sql = match self.dialect {
+            Dialect::MySql => {
                 "SELECT COUNT(*) AS found FROM information_schema.tables \
                  WHERE table_schema = DATABASE() AND table_name = 'accounts'"
             }
-            Backend::Sqlite => {
+            Dialect::Sqlite => {
                 "SELECT COUNT(*) AS found FROM sqlite_master WHERE type = 'table' AND name = 'accounts'"
             }
         };
@@ -116,7 +116,7 @@ impl SqlStore {
             .await
             .map_err(translate)?;
         let found: i64 = match row {
-            Some(row) => crate::codec::get(&row, "found")?,
+            Some(row) => crate::dialect::get(&row, "found")?,
             None => 0,
         };
         Ok(found > 0)
@@ -140,9 +140,9 @@ impl SqlStore {
     /// `"mysql"` or `"sqlite"`, for logs and metrics.
     #[must_use]
     pub fn backend_name(&self) -> &'static str {
-        match self.backend {
-            Backend::MySql => "mysql",
-            Backend::Sqlite => "sqlite",
+        match self.dialect {
+            Dialect::MySql => "mysql",
+            Dialect::Sqlite => "sqlite",
         }
     }
 
@@ -173,8 +173,8 @@ impl SqlStore {
     /// statement for IN lists whose length changes with every batch.
     pub(crate) async fn query_all(&self, query: Query) -> Result<Vec<QueryResult>, StoreError> {
         self.count_statements(1);
-        match self.backend {
-            Backend::MySql => {
+        match self.dialect {
+            Dialect::MySql => {
                 let text = query.inline_mysql()?;
                 sqlx::raw_sql(&text)
                     .fetch_all(self.connection.get_mysql_connection_pool())
@@ -182,9 +182,9 @@ impl SqlStore {
                     .map(|rows| rows.into_iter().map(QueryResult::from).collect())
                     .map_err(|error| translate(DbErr::Query(RuntimeErr::SqlxError(error))))
             }
-            Backend::Sqlite => self
+            Dialect::Sqlite => self
                 .connection
-                .query_all(query.statement(self.backend))
+                .query_all(query.statement(self.dialect))
                 .await
                 .map_err(translate),
         }

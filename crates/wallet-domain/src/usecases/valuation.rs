@@ -25,11 +25,11 @@ pub enum ValuationError {
 /// One position with its price and value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PositionValuation {
-    /// The position.
+    /// The position as stored (quantities, average price, realized P&L).
     pub position: Position,
-    /// The price used, if any.
+    /// The price that valued it: the feed's, else the last trade's; `None` when unpriced.
     pub last_price: Option<Price>,
-    /// Where it came from.
+    /// Which of the two sources gave `last_price`, or [`PriceSource::Unavailable`].
     pub price_source: PriceSource,
     /// How old it is, when known.
     pub price_age_seconds: Option<u64>,
@@ -42,7 +42,7 @@ pub struct PositionValuation {
 /// An account with its valued positions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
-    /// The account.
+    /// The account, whose balances the summary shows as stored.
     pub account: Account,
     /// Positions with shares, by ticker.
     pub positions: Vec<PositionValuation>,

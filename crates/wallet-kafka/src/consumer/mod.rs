@@ -41,11 +41,11 @@ use wallet_domain::usecases::WalletService;
 use wallet_domain::{DeadLetterReason, EventOutcome, OrderEvent, Rejection};
 
 use crate::backoff::{Backoff, sleep_unless_shutdown, stopping};
+use crate::blocking::run_blocking;
 use crate::error::KafkaError;
 use crate::health::ConsumerHealth;
 use crate::metrics;
 use crate::publisher::Publisher;
-use crate::runtime::run_blocking;
 use crate::settings::KafkaSettings;
 
 use batch::Batch;

@@ -7,30 +7,30 @@ use wallet_domain::ports::StoreError;
 use wallet_domain::unit_of_work::ChangeSet;
 use wallet_domain::{Account, Hold, LastTrade, Position, WalletEvent};
 
-use crate::codec::Backend;
+use crate::dialect::Dialect;
 use crate::rows;
-use crate::sql::{Query, VersionedRow, execute, insert_rows, update_versioned};
+use crate::statements::{Query, VersionedRow, execute, insert_rows, update_versioned};
 
 /// Every statement of a commit, in a fixed table order (accounts, positions, holds, then the
 /// appends) so that concurrent transactions lock rows in the same order; returns how many
 /// statements it sent.
 pub(super) async fn write(
     transaction: &DatabaseTransaction,
-    backend: Backend,
+    dialect: Dialect,
     changes: ChangeSet,
 ) -> Result<usize, StoreError> {
     let mut statements = 0;
-    statements += write_accounts(transaction, backend, &changes.accounts).await?;
-    statements += write_positions(transaction, backend, &changes.positions).await?;
-    statements += write_holds(transaction, backend, &changes.holds).await?;
+    statements += write_accounts(transaction, dialect, &changes.accounts).await?;
+    statements += write_positions(transaction, dialect, &changes.positions).await?;
+    statements += write_holds(transaction, dialect, &changes.holds).await?;
     let ledger = changes
         .ledger
         .iter()
-        .map(|entry| rows::ledger_values(backend, entry))
+        .map(|entry| rows::ledger_values(dialect, entry))
         .collect();
     statements += insert_rows(
         transaction,
-        backend,
+        dialect,
         "ledger_entries",
         rows::LEDGER_COLUMNS,
         ledger,
@@ -39,18 +39,18 @@ pub(super) async fn write(
     let outbox = changes
         .outbox
         .iter()
-        .map(|event| outbox_values(backend, event))
+        .map(|event| outbox_values(dialect, event))
         .collect();
-    statements += insert_rows(transaction, backend, "outbox", OUTBOX_COLUMNS, outbox).await?;
-    statements += upsert_last_trades(transaction, backend, &changes.last_trades).await?;
+    statements += insert_rows(transaction, dialect, "outbox", OUTBOX_COLUMNS, outbox).await?;
+    statements += upsert_last_trades(transaction, dialect, &changes.last_trades).await?;
     let idempotency = changes
         .idempotency
         .iter()
-        .map(|record| rows::idempotency_values(backend, record))
+        .map(|record| rows::idempotency_values(dialect, record))
         .collect();
     statements += insert_rows(
         transaction,
-        backend,
+        dialect,
         "idempotency_keys",
         rows::IDEMPOTENCY_COLUMNS,
         idempotency,
@@ -59,11 +59,11 @@ pub(super) async fn write(
     let verdicts = changes
         .verdicts
         .iter()
-        .map(|verdict| rows::verdict_values(backend, verdict))
+        .map(|verdict| rows::verdict_values(dialect, verdict))
         .collect();
     statements += insert_rows(
         transaction,
-        backend,
+        dialect,
         "dead_letter_verdicts",
         rows::VERDICT_COLUMNS,
         verdicts,
@@ -85,7 +85,7 @@ struct VersionedTable {
 /// loaded version to the next.
 async fn write_versioned<T>(
     transaction: &DatabaseTransaction,
-    backend: Backend,
+    dialect: Dialect,
     table: VersionedTable,
     rows: &[T],
     version: impl Fn(&T) -> i64,
@@ -99,7 +99,7 @@ async fn write_versioned<T>(
     let (new, existing): (Vec<&T>, Vec<&T>) = rows.iter().partition(|row| version(row) == 0);
     let mut statements = insert_rows(
         transaction,
-        backend,
+        dialect,
         table,
         columns,
         new.iter().map(|row| values(row, 1)).collect(),
@@ -131,7 +131,7 @@ async fn write_versioned<T>(
     let updated_columns: Vec<&str> = updated.iter().map(|(_, column)| *column).collect();
     statements += update_versioned(
         transaction,
-        backend,
+        dialect,
         table,
         &columns[..key_width],
         &updated_columns,
@@ -143,12 +143,12 @@ async fn write_versioned<T>(
 
 async fn write_accounts(
     transaction: &DatabaseTransaction,
-    backend: Backend,
+    dialect: Dialect,
     accounts: &[Account],
 ) -> Result<usize, StoreError> {
     write_versioned(
         transaction,
-        backend,
+        dialect,
         VersionedTable {
             name: "accounts",
             columns: rows::ACCOUNT_COLUMNS,
@@ -156,19 +156,19 @@ async fn write_accounts(
         },
         accounts,
         |account| account.version,
-        |account, version| rows::account_values(backend, account, version),
+        |account, version| rows::account_values(dialect, account, version),
     )
     .await
 }
 
 async fn write_positions(
     transaction: &DatabaseTransaction,
-    backend: Backend,
+    dialect: Dialect,
     positions: &[Position],
 ) -> Result<usize, StoreError> {
     write_versioned(
         transaction,
-        backend,
+        dialect,
         VersionedTable {
             name: "positions",
             columns: rows::POSITION_COLUMNS,
@@ -176,19 +176,19 @@ async fn write_positions(
         },
         positions,
         |position| position.version,
-        |position, version| rows::position_values(backend, position, version),
+        |position, version| rows::position_values(dialect, position, version),
     )
     .await
 }
 
 async fn write_holds(
     transaction: &DatabaseTransaction,
-    backend: Backend,
+    dialect: Dialect,
     holds: &[Hold],
 ) -> Result<usize, StoreError> {
     write_versioned(
         transaction,
-        backend,
+        dialect,
         VersionedTable {
             name: "holds",
             columns: rows::HOLD_COLUMNS,
@@ -196,7 +196,7 @@ async fn write_holds(
         },
         holds,
         |hold| hold.version,
-        |hold, version| rows::hold_values(backend, hold, version),
+        |hold, version| rows::hold_values(dialect, hold, version),
     )
     .await
 }
@@ -204,19 +204,19 @@ async fn write_holds(
 /// Columns of `outbox` written by a commit (`id` is generated, `sent_at` starts NULL).
 const OUTBOX_COLUMNS: &[&str] = &["event_id", "user_id", "payload", "created_at"];
 
-fn outbox_values(backend: Backend, event: &WalletEvent) -> Vec<Value> {
+fn outbox_values(dialect: Dialect, event: &WalletEvent) -> Vec<Value> {
     vec![
         Value::from(event.event_id.to_string()),
         Value::from(event.user_id.as_str()),
         Value::from(event.to_json()),
-        backend.time(event.occurred_at),
+        dialect.time(event.occurred_at),
     ]
 }
 
 /// Upserts the last execution prices; a stored trade that is later than the new one stays.
 async fn upsert_last_trades(
     transaction: &DatabaseTransaction,
-    backend: Backend,
+    dialect: Dialect,
     trades: &[LastTrade],
 ) -> Result<usize, StoreError> {
     if trades.is_empty() {
@@ -229,22 +229,22 @@ async fn upsert_last_trades(
         }
         query.bind_tuple([
             Value::from(trade.ticker.as_str()),
-            backend.decimal(trade.price.value()),
-            backend.time(trade.traded_at),
+            dialect.decimal(trade.price.value()),
+            dialect.time(trade.traded_at),
         ]);
     }
-    query.sql(match backend {
+    query.sql(match dialect {
         // MySQL assigns left to right: `price` must still see the old `traded_at`.
-        Backend::MySql => {
+        Dialect::MySql => {
             " ON DUPLICATE KEY UPDATE \
              price = IF(VALUES(traded_at) >= traded_at, VALUES(price), price), \
              traded_at = GREATEST(traded_at, VALUES(traded_at))"
         }
-        Backend::Sqlite => {
+        Dialect::Sqlite => {
             " ON CONFLICT (ticker) DO UPDATE SET price = excluded.price, \
              traded_at = excluded.traded_at WHERE excluded.traded_at >= last_trades.traded_at"
         }
     });
-    execute(transaction, backend, query).await?;
+    execute(transaction, dialect, query).await?;
     Ok(1)
 }

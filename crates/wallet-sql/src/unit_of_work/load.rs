@@ -10,7 +10,7 @@ use wallet_domain::{Account, Hold, OrderId, Position, Ticker, UserId};
 
 use crate::SqlStore;
 use crate::rows;
-use crate::sql::{IN_LIST_KEYS_MAX, Query, in_list};
+use crate::statements::{IN_LIST_KEYS_MAX, Query, in_list};
 
 pub(super) async fn accounts(
     store: &SqlStore,
@@ -23,7 +23,7 @@ pub(super) async fn accounts(
     select_in(store, "accounts", rows::ACCOUNT_COLUMNS, "user_id", keys)
         .await?
         .iter()
-        .map(|row| rows::account(store.backend, row))
+        .map(|row| rows::account(store.dialect, row))
         .collect()
 }
 
@@ -45,7 +45,7 @@ pub(super) async fn positions(
     )
     .await?
     {
-        let position = rows::position(store.backend, &row)?;
+        let position = rows::position(store.dialect, &row)?;
         if keys.contains(&(position.user_id.clone(), position.ticker.clone())) {
             found.push(position);
         }
@@ -64,7 +64,7 @@ pub(super) async fn holds(
     select_in(store, "holds", rows::HOLD_COLUMNS, "order_id", keys)
         .await?
         .iter()
-        .map(|row| rows::hold(store.backend, row))
+        .map(|row| rows::hold(store.dialect, row))
         .collect()
 }
 
@@ -83,7 +83,7 @@ pub(super) async fn idempotency(
     )
     .await?
     {
-        let record = rows::idempotency(store.backend, &row)?;
+        let record = rows::idempotency(store.dialect, &row)?;
         if keys.contains(&(record.user_id.clone(), record.key.clone())) {
             found.push(record);
         }
@@ -108,7 +108,7 @@ pub(super) async fn verdicts(
     )
     .await?
     .iter()
-    .map(|row| rows::verdict(store.backend, row))
+    .map(|row| rows::verdict(store.dialect, row))
     .collect()
 }
 

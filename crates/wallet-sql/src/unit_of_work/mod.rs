@@ -14,7 +14,7 @@ use crate::SqlStore;
 use crate::error::translate;
 use crate::reader::ACTIVE_STATUSES;
 use crate::rows;
-use crate::sql::Query;
+use crate::statements::Query;
 
 /// Most holds one sweeper query returns, whatever the caller asks.
 pub const STALE_HOLDS_MAX: u32 = 10_000;
@@ -37,7 +37,7 @@ impl WalletStore for SqlStore {
             return Ok(());
         }
         let transaction = self.connection.begin().await.map_err(translate)?;
-        match commit::write(&transaction, self.backend, changes).await {
+        match commit::write(&transaction, self.dialect, changes).await {
             Ok(statements) => {
                 transaction.commit().await.map_err(translate)?;
                 // BEGIN and COMMIT are round trips too.
@@ -66,13 +66,13 @@ impl WalletStore for SqlStore {
             *ACTIVE_STATUSES
         ));
         query
-            .bind(self.backend.time(created_before))
+            .bind(self.dialect.time(created_before))
             .sql(" ORDER BY created_at, order_id LIMIT ")
             .bind(i64::from(limit.min(STALE_HOLDS_MAX)));
         self.query_all(query)
             .await?
             .iter()
-            .map(|row| rows::hold(self.backend, row))
+            .map(|row| rows::hold(self.dialect, row))
             .collect()
     }
 }

@@ -6,7 +6,7 @@
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use wallet_domain::ports::StoreError;
 
-use crate::codec::Backend;
+use crate::dialect::Dialect;
 use crate::error::translate;
 
 /// Most bind values in one statement: below SQLite's limit of 32,766 and MySQL's of 65,535,
@@ -112,13 +112,13 @@ impl Query {
         Ok(text)
     }
 
-    /// The statement for `backend`.
-    pub(crate) fn statement(self, backend: Backend) -> Statement {
-        let backend = match backend {
-            Backend::MySql => DbBackend::MySql,
-            Backend::Sqlite => DbBackend::Sqlite,
+    /// The statement for `dialect`.
+    pub(crate) fn statement(self, dialect: Dialect) -> Statement {
+        let dialect = match dialect {
+            Dialect::MySql => DbBackend::MySql,
+            Dialect::Sqlite => DbBackend::Sqlite,
         };
-        Statement::from_sql_and_values(backend, self.sql, self.values)
+        Statement::from_sql_and_values(dialect, self.sql, self.values)
     }
 }
 
@@ -130,12 +130,12 @@ impl Query {
 /// with every batch anyway.
 pub(crate) async fn execute<C: ConnectionTrait>(
     connection: &C,
-    backend: Backend,
+    dialect: Dialect,
     query: Query,
 ) -> Result<u64, StoreError> {
-    let result = match backend {
-        Backend::MySql => connection.execute_unprepared(&query.inline_mysql()?).await,
-        Backend::Sqlite => connection.execute(query.statement(backend)).await,
+    let result = match dialect {
+        Dialect::MySql => connection.execute_unprepared(&query.inline_mysql()?).await,
+        Dialect::Sqlite => connection.execute(query.statement(dialect)).await,
     };
     result
         .map(|result| result.rows_affected())
@@ -146,7 +146,7 @@ pub(crate) async fn execute<C: ConnectionTrait>(
 /// allows; returns how many statements it sent.
 pub(crate) async fn insert_rows<C: ConnectionTrait>(
     connection: &C,
-    backend: Backend,
+    dialect: Dialect,
     table: &str,
     columns: &[&str],
     rows: Vec<Vec<Value>>,
@@ -165,7 +165,7 @@ pub(crate) async fn insert_rows<C: ConnectionTrait>(
             }
             query.bind_tuple(row);
         }
-        execute(connection, backend, query).await?;
+        execute(connection, dialect, query).await?;
         statements += 1;
     }
     Ok(statements)
@@ -197,7 +197,7 @@ pub(crate) struct VersionedRow {
 /// [`StoreError::Conflict`] when a row is missing or has another version; the caller rolls back.
 pub(crate) async fn update_versioned<C: ConnectionTrait>(
     connection: &C,
-    backend: Backend,
+    dialect: Dialect,
     table: &str,
     key_columns: &[&str],
     columns: &[&str],
@@ -227,7 +227,7 @@ pub(crate) async fn update_versioned<C: ConnectionTrait>(
                 .bind(row.loaded_version)
                 .sql(")");
         }
-        let matched = execute(connection, backend, query).await?;
+        let matched = execute(connection, dialect, query).await?;
         statements += 1;
         if matched != chunk.len() as u64 {
             return Err(StoreError::Conflict(format!(

@@ -15,9 +15,9 @@ use wallet_domain::UserId;
 use wallet_domain::ports::ChangeSink;
 
 use crate::backoff::{Backoff, stopping};
+use crate::blocking::{run_blocking, watermarks};
 use crate::error::KafkaError;
 use crate::metrics;
-use crate::runtime::{run_blocking, watermarks};
 use crate::settings::KafkaSettings;
 
 /// Budget of one metadata or watermark call.

@@ -1,5 +1,5 @@
 //! How values cross the database boundary, in one place so that the exact-decimal rule (SPEC §3
-//! "Amounts": exact decimal end to end, on every backend) cannot be broken by one query.
+//! "Amounts": exact decimal end to end, on every dialect) cannot be broken by one query.
 //!
 //! MySQL stores amounts as `DECIMAL(28,10)` and exchanges them with `rust_decimal` as decimal
 //! text on the wire. SQLite has no exact decimal type (NUMERIC affinity would turn `0.1` into a
@@ -17,7 +17,7 @@ use wallet_domain::ports::StoreError;
 
 /// The database a [`crate::SqlStore`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Backend {
+pub(crate) enum Dialect {
     /// MySQL 8 or MariaDB ≥ 10.6.
     MySql,
     /// SQLite (bundled).
@@ -27,27 +27,27 @@ pub(crate) enum Backend {
 /// Text format of instants on SQLite: fixed width, so that text order is time order.
 const SQLITE_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
-/// The earliest instant every backend stores.
+/// The earliest instant every dialect stores.
 fn time_min() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("1000-01-01T00:00:00Z")
         .map(|at| at.to_utc())
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-/// The latest instant every backend stores.
+/// The latest instant every dialect stores.
 fn time_max() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999Z")
         .map(|at| at.to_utc())
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
-impl Backend {
+impl Dialect {
     /// An amount as a bind value.
     pub(crate) fn decimal(self, value: Decimal) -> Value {
         let value = value.normalize();
         match self {
-            Backend::MySql => Value::from(value),
-            Backend::Sqlite => Value::from(value.to_string()),
+            Dialect::MySql => Value::from(value),
+            Dialect::Sqlite => Value::from(value.to_string()),
         }
     }
 
@@ -55,12 +55,12 @@ impl Backend {
     pub(crate) fn optional_decimal(self, value: Option<Decimal>) -> Value {
         match (self, value) {
             (_, Some(value)) => self.decimal(value),
-            (Backend::MySql, None) => Value::Decimal(None),
-            (Backend::Sqlite, None) => Value::String(None),
+            (Dialect::MySql, None) => Value::Decimal(None),
+            (Dialect::Sqlite, None) => Value::String(None),
         }
     }
 
-    /// An instant as a bind value, moved into the years 1000–9999 that every backend can
+    /// An instant as a bind value, moved into the years 1000–9999 that every dialect can
     /// compare: below MySQL's `DATETIME` range or past four-digit years (where SQLite's text
     /// order breaks, `+10000-…` sorting before `2026-…`), an instant would compare wrongly.
     /// Nothing is stored outside that range, so a bound moved to its edge selects the same
@@ -68,8 +68,8 @@ impl Backend {
     pub(crate) fn time(self, value: DateTime<Utc>) -> Value {
         let value = value.clamp(time_min(), time_max());
         match self {
-            Backend::MySql => Value::from(value.naive_utc()),
-            Backend::Sqlite => Value::from(value.format(SQLITE_TIME_FORMAT).to_string()),
+            Dialect::MySql => Value::from(value.naive_utc()),
+            Dialect::Sqlite => Value::from(value.format(SQLITE_TIME_FORMAT).to_string()),
         }
     }
 
@@ -90,8 +90,8 @@ impl Backend {
         column: &str,
     ) -> Result<Option<Decimal>, StoreError> {
         let value = match self {
-            Backend::MySql => get::<Option<Decimal>>(row, column)?,
-            Backend::Sqlite => match get::<Option<String>>(row, column)? {
+            Dialect::MySql => get::<Option<Decimal>>(row, column)?,
+            Dialect::Sqlite => match get::<Option<String>>(row, column)? {
                 Some(text) => Some(Decimal::from_str_exact(&text).map_err(|error| {
                     StoreError::Internal(format!(
                         "column {column}: `{text}` is not a decimal: {error}"
@@ -110,8 +110,8 @@ impl Backend {
         column: &str,
     ) -> Result<DateTime<Utc>, StoreError> {
         match self {
-            Backend::MySql => Ok(get::<NaiveDateTime>(row, column)?.and_utc()),
-            Backend::Sqlite => {
+            Dialect::MySql => Ok(get::<NaiveDateTime>(row, column)?.and_utc()),
+            Dialect::Sqlite => {
                 let text = get::<String>(row, column)?;
                 NaiveDateTime::parse_from_str(&text, SQLITE_TIME_FORMAT)
                     .map(|time| time.and_utc())
