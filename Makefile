@@ -5,7 +5,7 @@ CARGO ?= cargo
 # I/O crates the domain must never depend on (SPEC §2).
 DOMAIN_FORBIDDEN := tokio|sea-orm|sqlx|redis|rdkafka|actix
 
-.PHONY: run demo test e2e fuzz lint fmt domain-purity services bench doc clean
+.PHONY: run demo test e2e fuzz lint fmt domain-purity layers services bench doc clean
 
 ## Starts the service on its embedded default: SQLite under data/, prices in memory, an
 ## in-process Kafka broker whose address is printed at start-up.
@@ -56,7 +56,7 @@ e2e:
 	WALLET_E2E_TANSU="$$(scripts/install-tansu.sh)" $(CARGO) test -p wallet-e2e -- --test-threads=2
 
 ## fmt check + clippy with warnings as errors + the domain purity check.
-lint: domain-purity
+lint: domain-purity layers
 	@scripts/build-deps.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -69,6 +69,10 @@ domain-purity:
 	@if $(CARGO) tree -p wallet-domain -e normal --prefix none | grep -E '^($(DOMAIN_FORBIDDEN))( |-)'; then \
 		echo "wallet-domain must not depend on I/O crates (SPEC §2)"; exit 1; \
 	else echo "wallet-domain is pure: no $(DOMAIN_FORBIDDEN) in its dependency tree"; fi
+
+## Fails when an adapter depends on another adapter, or the domain on any project crate.
+layers:
+	@scripts/check-layers.sh
 
 ## Makes sure MariaDB and Redis (which the tests use) are running.
 services:

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
 use thiserror::Error;
 use tokio::sync::watch;
@@ -160,6 +161,27 @@ fn wallet_service<S: WalletStore>(store: S, currency: Currency) -> WalletService
         .with_clock(Arc::new(SystemClock))
 }
 
+/// Starts the jobs every instance runs: the hold-expiry sweeper and the metrics upkeep.
+fn spawn_upkeep(
+    supervisor: &mut Supervisor,
+    store: &CachingStore<SqlStore>,
+    settings: &Settings,
+    metrics: PrometheusHandle,
+) {
+    let currency = settings.wallet.default_currency;
+    let sweeper_store = store.clone();
+    let ttl = chrono::Duration::hours(i64::from(settings.wallet.hold_ttl_hours));
+    let interval = Duration::from_secs(settings.wallet.sweep_interval_seconds);
+    supervisor.spawn("hold-sweeper", move |shutdown| {
+        let service = wallet_service(sweeper_store.clone(), currency);
+        sweeper::run_sweeper(service, sweeper_store.clone(), ttl, interval, shutdown)
+    });
+    let upkeep_handle = metrics;
+    supervisor.spawn("metrics-upkeep", move |shutdown| {
+        jobs::run_metrics_upkeep(upkeep_handle.clone(), shutdown)
+    });
+}
+
 /// Readiness of the consumer: running, assigned and not retrying, or what is wrong.
 fn consumer_check(health: ConsumerHealth) -> Check {
     Check::new("kafka_consumer", move || {
@@ -298,18 +320,7 @@ impl Application {
             }
             None => None,
         };
-        let sweeper_store = store.clone();
-        let ttl = chrono::Duration::hours(i64::from(settings.wallet.hold_ttl_hours));
-        let interval = Duration::from_secs(settings.wallet.sweep_interval_seconds);
-        supervisor.spawn("hold-sweeper", move |shutdown| {
-            let service = wallet_service(sweeper_store.clone(), currency);
-            sweeper::run_sweeper(service, sweeper_store.clone(), ttl, interval, shutdown)
-        });
-        let upkeep_handle = metrics.clone();
-        supervisor.spawn("metrics-upkeep", move |shutdown| {
-            jobs::run_metrics_upkeep(upkeep_handle.clone(), shutdown)
-        });
-
+        spawn_upkeep(&mut supervisor, &store, &settings, metrics.clone());
         let api = ApiState {
             wallet: Arc::new(Wallet::new(
                 wallet_service(store.clone(), currency),

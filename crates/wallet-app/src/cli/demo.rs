@@ -246,51 +246,16 @@ async fn play(target: &Target) -> Result<(), String> {
     println!("0. deposit 10,000.00 over HTTP -> balance 10000.00");
 
     for (number, step) in STORY.iter().enumerate() {
-        let order = first_order + step.order;
-        let event = step
-            .event
-            .replace("{order}", &order.to_string())
-            .replace("{user}", &user);
-        producer
-            .send(
-                &target.kafka.order_events_topic,
-                user.as_bytes(),
-                event.as_bytes(),
-            )
-            .await
-            .map_err(|error| format!("step {}: {error}", number + 1))?;
-        let hold_url = format!("{http}/api/v1/wallet/{user}/orders/{order}");
-        wait_for(
-            &format!("step {}: hold {}", number + 1, step.status),
-            || {
-                let (client, hold_url) = (client.clone(), hold_url.clone());
-                async move {
-                    get_json(&client, &hold_url)
-                        .await
-                        .filter(|hold| hold["status"] == step.status)
-                }
-            },
+        play_step(
+            &client,
+            target,
+            &producer,
+            &user,
+            first_order,
+            number + 1,
+            step,
         )
         .await?;
-        let account = get_json(&client, &format!("{http}/api/v1/wallet/{user}"))
-            .await
-            .ok_or_else(|| format!("step {}: account not readable", number + 1))?;
-        if account["balance"] != step.balance || account["blockedBalance"] != step.blocked {
-            return Err(format!(
-                "step {}: expected balance {} blocked {}, got {account}",
-                number + 1,
-                step.balance,
-                step.blocked
-            ));
-        }
-        println!(
-            "{}. {} -> hold {}, balance {}, blocked {}",
-            number + 1,
-            step.title,
-            step.status,
-            step.balance,
-            step.blocked
-        );
     }
     let summary = get_json(&client, &format!("{http}/api/v1/wallet/{user}/summary"))
         .await
@@ -306,5 +271,55 @@ async fn play(target: &Target) -> Result<(), String> {
         serde_json::to_string_pretty(&summary).unwrap_or_default()
     );
     println!("demo: the story played out as the fixtures say");
+    Ok(())
+}
+
+/// Step `number` of the story: its event produced, its hold awaited, the account checked.
+async fn play_step(
+    client: &reqwest::Client,
+    target: &Target,
+    producer: &RecordProducer,
+    user: &str,
+    first_order: i64,
+    number: usize,
+    step: &Step,
+) -> Result<(), String> {
+    let http = &target.http;
+    let order = first_order + step.order;
+    let event = step
+        .event
+        .replace("{order}", &order.to_string())
+        .replace("{user}", user);
+    producer
+        .send(
+            &target.kafka.order_events_topic,
+            user.as_bytes(),
+            event.as_bytes(),
+        )
+        .await
+        .map_err(|error| format!("step {}: {error}", number))?;
+    let hold_url = format!("{http}/api/v1/wallet/{user}/orders/{order}");
+    wait_for(&format!("step {}: hold {}", number, step.status), || {
+        let (client, hold_url) = (client.clone(), hold_url.clone());
+        async move {
+            get_json(&client, &hold_url)
+                .await
+                .filter(|hold| hold["status"] == step.status)
+        }
+    })
+    .await?;
+    let account = get_json(client, &format!("{http}/api/v1/wallet/{user}"))
+        .await
+        .ok_or_else(|| format!("step {}: account not readable", number))?;
+    if account["balance"] != step.balance || account["blockedBalance"] != step.blocked {
+        return Err(format!(
+            "step {}: expected balance {} blocked {}, got {account}",
+            number, step.balance, step.blocked
+        ));
+    }
+    println!(
+        "{}. {} -> hold {}, balance {}, blocked {}",
+        number, step.title, step.status, step.balance, step.blocked
+    );
     Ok(())
 }

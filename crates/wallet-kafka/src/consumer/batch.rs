@@ -78,10 +78,22 @@ impl Batch {
             let (status, rejection) = match parsed {
                 Parsed::Rejected(rejection) => (metrics::STATUS_UNPARSED, Some(rejection)),
                 Parsed::Event(index) => {
-                    let status = self.events[*index].status.label();
+                    let event = &self.events[*index];
+                    let status = event.status.label();
                     match outcomes.get(*index) {
                         Some(EventOutcome::DeadLetter(rejection)) => (status, Some(rejection)),
                         Some(outcome) => {
+                            // One line per record, with the order and the delivery: a grep
+                            // for an order id shows every event of its life.
+                            tracing::info!(
+                                order_id = event.order_id.get(),
+                                user_id = %event.user_id,
+                                status,
+                                partition = record.partition(),
+                                offset = record.offset(),
+                                outcome = outcome.label(),
+                                "order event applied"
+                            );
                             metrics::event(status, outcome.label());
                             (status, None)
                         }
@@ -96,6 +108,19 @@ impl Batch {
             };
             if let Some(rejection) = rejection {
                 let reason = rejection.reason.as_str();
+                let order_id = match parsed {
+                    Parsed::Event(index) => Some(self.events[*index].order_id.get()),
+                    Parsed::Rejected(_) => None,
+                };
+                tracing::warn!(
+                    order_id,
+                    status,
+                    partition = record.partition(),
+                    offset = record.offset(),
+                    reason,
+                    detail = %rejection.detail,
+                    "order event dead-lettered"
+                );
                 metrics::event(status, "dead_letter");
                 metrics::dead_letter(reason);
                 letters.push(DeadLetter {

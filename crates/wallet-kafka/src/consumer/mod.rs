@@ -21,6 +21,7 @@
 //! the store). Past the client's `max.poll.interval.ms` (30 s here) the member leaves the group
 //! and its partitions move on; that is safe because nothing unapplied was committed.
 
+mod apply;
 mod batch;
 mod context;
 
@@ -29,19 +30,16 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use std::panic::AssertUnwindSafe;
-
-use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::{Notify, mpsc, watch};
 use wallet_domain::ports::WalletStore;
 use wallet_domain::usecases::WalletService;
-use wallet_domain::{DeadLetterReason, EventOutcome, OrderEvent, Rejection};
 
 use crate::backoff::{Backoff, sleep_unless_shutdown, stopping};
 use crate::blocking::run_blocking;
+use crate::dead_letter::DeadLetter;
 use crate::error::KafkaError;
 use crate::health::ConsumerHealth;
 use crate::metrics;
@@ -90,25 +88,6 @@ impl<S> std::fmt::Debug for OrderEventConsumer<S> {
             .field("lanes", &self.shared.settings.apply_lanes)
             .finish_non_exhaustive()
     }
-}
-
-/// How applying events ended.
-enum Applied {
-    /// One outcome per event.
-    Outcomes(Vec<EventOutcome>),
-    /// Shutdown was requested while a transient failure was being retried.
-    Abandoned,
-    /// The use case panicked, with this message.
-    Panicked(String),
-}
-
-/// The message of a caught panic.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 /// How the processing of one batch ended.
@@ -322,70 +301,6 @@ impl<S: WalletStore> Shared<S> {
         }
     }
 
-    /// Applies `events` in one transaction, retrying transient store failures with backoff
-    /// until shutdown.
-    async fn apply(&self, events: &[OrderEvent], shutdown: &mut watch::Receiver<bool>) -> Applied {
-        let mut backoff = self.backoff();
-        loop {
-            let attempt =
-                AssertUnwindSafe(self.service.apply_order_events(events, self.service.now()))
-                    .catch_unwind()
-                    .await;
-            match attempt {
-                Ok(Ok(outcomes)) => return Applied::Outcomes(outcomes),
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, events = events.len(), "apply failed; retrying");
-                    metrics::retry("store");
-                    self.health.retrying(format!("apply: {error}"));
-                    if !backoff.wait(shutdown).await {
-                        return Applied::Abandoned;
-                    }
-                }
-                Err(panic) => return Applied::Panicked(panic_message(panic.as_ref())),
-            }
-        }
-    }
-
-    /// The outcome of every event of the batch: applied together, or, when that panics, one
-    /// at a time, each event that panics on its own becoming a dead letter. `None` when
-    /// shutdown cut a retry short.
-    async fn outcomes(
-        &self,
-        events: &[OrderEvent],
-        shutdown: &mut watch::Receiver<bool>,
-    ) -> Option<Vec<EventOutcome>> {
-        if events.is_empty() {
-            return Some(Vec::new());
-        }
-        let cause = match self.apply(events, shutdown).await {
-            Applied::Outcomes(outcomes) => return Some(outcomes),
-            Applied::Abandoned => return None,
-            Applied::Panicked(cause) => cause,
-        };
-        tracing::error!(%cause, events = events.len(), "applying a batch panicked; applying its events one at a time");
-        let mut outcomes = Vec::with_capacity(events.len());
-        for event in events {
-            match self.apply(std::slice::from_ref(event), shutdown).await {
-                Applied::Outcomes(mut one) => outcomes.push(one.pop()?),
-                Applied::Abandoned => return None,
-                Applied::Panicked(cause) => {
-                    tracing::error!(
-                        order_id = event.order_id.get(),
-                        user_id = %event.user_id,
-                        %cause,
-                        "applying an event panicked; dead-lettering it"
-                    );
-                    metrics::apply_panic();
-                    outcomes.push(EventOutcome::DeadLetter(Rejection::new(
-                        DeadLetterReason::ProcessingFailed,
-                        format!("the wallet failed applying this event: {cause}"),
-                    )));
-                }
-            }
-        }
-        Some(outcomes)
-    }
-
     /// Applies the batch, dead-letters what must be, then stores the offsets.
     async fn process(&self, batch: Batch, shutdown: &mut watch::Receiver<bool>) -> BatchEnd {
         let started = Instant::now();
@@ -396,39 +311,8 @@ impl<S: WalletStore> Shared<S> {
         metrics::batch(batch.len(), apply_elapsed);
 
         let letters = batch.settle(&outcomes);
-        if !letters.is_empty() {
-            let records: Vec<_> = letters
-                .iter()
-                .map(|letter| letter.to_record(&self.settings.dead_letter_topic))
-                .collect();
-            let mut unacknowledged: Vec<usize> = (0..records.len()).collect();
-            let mut backoff = self.backoff();
-            loop {
-                let attempt: Vec<_> = unacknowledged
-                    .iter()
-                    .map(|index| records[*index].clone())
-                    .collect();
-                let results = self.dead_letters.send_all(&attempt).await;
-                let mut failed = Vec::new();
-                for (index, result) in unacknowledged.iter().zip(results) {
-                    if let Err(error) = result {
-                        failed.push(*index);
-                        self.health.retrying(format!("dead letter: {error}"));
-                    }
-                }
-                if failed.is_empty() {
-                    break;
-                }
-                tracing::warn!(
-                    failed = failed.len(),
-                    "dead letters not acknowledged; retrying"
-                );
-                metrics::retry("dead_letter");
-                unacknowledged = failed;
-                if !backoff.wait(shutdown).await {
-                    return BatchEnd::Abandoned;
-                }
-            }
+        if !self.send_dead_letters(&letters, shutdown).await {
+            return BatchEnd::Abandoned;
         }
 
         self.store_offsets(&batch);
@@ -442,6 +326,51 @@ impl<S: WalletStore> Shared<S> {
         self.health.add_events(batch.len() as u64);
         self.health.recovered();
         BatchEnd::Done
+    }
+
+    /// Sends `letters` to the dead-letter topic, retrying the unacknowledged ones with backoff;
+    /// `false` when shutdown cut the retries short (nothing of the batch may be committed).
+    async fn send_dead_letters(
+        &self,
+        letters: &[DeadLetter<'_>],
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> bool {
+        if letters.is_empty() {
+            return true;
+        }
+        let records: Vec<_> = letters
+            .iter()
+            .map(|letter| letter.to_record(&self.settings.dead_letter_topic))
+            .collect();
+        let mut unacknowledged: Vec<usize> = (0..records.len()).collect();
+        let mut backoff = self.backoff();
+        loop {
+            let attempt: Vec<_> = unacknowledged
+                .iter()
+                .map(|index| records[*index].clone())
+                .collect();
+            let results = self.dead_letters.send_all(&attempt).await;
+            let mut failed = Vec::new();
+            for (index, result) in unacknowledged.iter().zip(results) {
+                if let Err(error) = result {
+                    failed.push(*index);
+                    self.health.retrying(format!("dead letter: {error}"));
+                }
+            }
+            if failed.is_empty() {
+                break;
+            }
+            tracing::warn!(
+                failed = failed.len(),
+                "dead letters not acknowledged; retrying"
+            );
+            metrics::retry("dead_letter");
+            unacknowledged = failed;
+            if !backoff.wait(shutdown).await {
+                return false;
+            }
+        }
+        true
     }
 
     /// Stores, for each partition of the batch, the offset after its last record: what the
