@@ -43,10 +43,13 @@ impl Account {
         }
     }
 
-    /// `balance − blocked_balance`: what a withdrawal or a new order may use.
+    /// `balance − blocked_balance`: what a withdrawal or a new order may use (zero should the
+    /// invariant `blocked ≤ balance` ever be broken, never a negative amount).
     #[must_use]
     pub fn available_balance(&self) -> Money {
-        Money::from_stored(self.balance.value() - self.blocked_balance.value())
+        self.balance
+            .checked_sub(self.blocked_balance)
+            .unwrap_or(Money::ZERO)
     }
 
     /// Panics when the account breaks an invariant: a bug, never an input error, and the
@@ -110,7 +113,9 @@ impl Position {
     /// `quantity − blocked_quantity`: what a new SELL order may reserve.
     #[must_use]
     pub fn available_quantity(&self) -> Quantity {
-        Quantity::from_stored(self.quantity.value() - self.blocked_quantity.value())
+        self.quantity
+            .checked_sub(self.blocked_quantity)
+            .unwrap_or(Quantity::ZERO)
     }
 
     /// Adds the P&L of a sale to `realized_pnl`.
