@@ -216,6 +216,9 @@ fn wrk(
     }
 }
 
+/// Expiry of the run's price keys: the asset service's.
+const PRICE_EXPIRY_SECONDS: u64 = 600;
+
 /// The prices of [`TICKERS`] under a key prefix of the run.
 struct Prices {
     connection: redis::aio::MultiplexedConnection,
@@ -223,8 +226,9 @@ struct Prices {
 }
 
 impl Prices {
-    /// Writes every price in one pipeline, as hashes with `price` and `updatedAt` (the
-    /// default key kind of `prices.*`).
+    /// Writes every price in one pipeline as the broker's asset service does, and as the
+    /// service reads them by default (`prices.key_kind = "string"`): a decimal string SETEX'd
+    /// with a 10-minute expiry, long enough for the run.
     async fn write(prefix: &str) -> Result<Prices, String> {
         let client = redis::Client::open(REDIS_URL).map_err(|error| error.to_string())?;
         let mut connection = client
@@ -235,16 +239,13 @@ impl Prices {
             .iter()
             .map(|ticker| format!("{prefix}{ticker}"))
             .collect();
-        let now = chrono::Utc::now().timestamp();
         let mut pipeline = redis::pipe();
         for (index, key) in keys.iter().enumerate() {
             pipeline
-                .hset_multiple(
+                .set_ex(
                     key,
-                    &[
-                        ("price", format!("{}.{:02}", 30 + index, 17 * index % 100)),
-                        ("updatedAt", now.to_string()),
-                    ],
+                    format!("{}.{:02}", 30 + index, 17 * index % 100),
+                    PRICE_EXPIRY_SECONDS,
                 )
                 .ignore();
         }
