@@ -21,6 +21,7 @@ mod m20260501_000005_create_idempotency_keys_and_last_trades;
 mod m20261202_000006_widen_user_ids;
 mod m20261202_000007_create_dead_letter_verdicts;
 mod m20261202_000008_add_hold_terms_pending;
+mod m20261202_000009_add_fees;
 
 /// Every migration of the schema, in order.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_widen_user_ids::Migration),
             Box::new(m20261202_000007_create_dead_letter_verdicts::Migration),
             Box::new(m20261202_000008_add_hold_terms_pending::Migration),
+            Box::new(m20261202_000009_add_fees::Migration),
         ]
     }
 }

@@ -12,7 +12,6 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
 use thiserror::Error;
 use tokio::sync::watch;
-use wallet_domain::Currency;
 use wallet_domain::ports::{SystemClock, WalletStore};
 use wallet_domain::usecases::{Wallet, WalletService};
 use wallet_kafka::{ConsumerHealth, EmbeddedBroker, KafkaSettings};
@@ -154,27 +153,34 @@ fn tasks_check(health: TaskHealth) -> Check {
 }
 
 /// The write use cases over `store`, shared by every writer of the process (consumer, sweeper,
-/// HTTP): one policy for conflicts, one clock.
-fn wallet_service<S: WalletStore>(store: S, currency: Currency) -> WalletService<S> {
-    WalletService::new(store, currency)
+/// HTTP): one policy for conflicts, one clock, one fee schedule.
+fn wallet_service<S: WalletStore>(store: S, settings: &Settings) -> WalletService<S> {
+    WalletService::new(store, settings.wallet.default_currency)
         .with_conflict_pause(crate::conflict_pause::conflict_pause())
         .with_clock(Arc::new(SystemClock))
+        .with_fees(settings.fees.clone())
 }
 
 /// Starts the jobs every instance runs: the hold-expiry sweeper and the metrics upkeep.
 fn spawn_upkeep(
     supervisor: &mut Supervisor,
     store: &CachingStore<SqlStore>,
+    service: &WalletService<CachingStore<SqlStore>>,
     settings: &Settings,
     metrics: PrometheusHandle,
 ) {
-    let currency = settings.wallet.default_currency;
     let sweeper_store = store.clone();
+    let sweeper_service = service.clone();
     let ttl = chrono::Duration::hours(i64::from(settings.wallet.hold_ttl_hours));
     let interval = Duration::from_secs(settings.wallet.sweep_interval_seconds);
     supervisor.spawn("hold-sweeper", move |shutdown| {
-        let service = wallet_service(sweeper_store.clone(), currency);
-        sweeper::run_sweeper(service, sweeper_store.clone(), ttl, interval, shutdown)
+        sweeper::run_sweeper(
+            sweeper_service.clone(),
+            sweeper_store.clone(),
+            ttl,
+            interval,
+            shutdown,
+        )
     });
     let upkeep_handle = metrics;
     supervisor.spawn("metrics-upkeep", move |shutdown| {
@@ -209,7 +215,7 @@ fn consumer_check(health: ConsumerHealth) -> Check {
 fn start_kafka(
     config: &KafkaSettings,
     store: &CachingStore<SqlStore>,
-    currency: Currency,
+    service: &WalletService<CachingStore<SqlStore>>,
     supervisor: &mut Supervisor,
 ) -> Result<Option<(Option<EmbeddedBroker>, Check)>, StartupError> {
     let brokers = Brokers::of(config);
@@ -240,9 +246,9 @@ fn start_kafka(
         .map_err(|error| StartupError::Kafka(error.to_string()))?;
     let health = ConsumerHealth::new();
     let check = consumer_check(health.clone());
-    let (consumer_store, consumer_kafka) = (store.clone(), kafka.clone());
+    let (consumer_service, consumer_kafka) = (service.clone(), kafka.clone());
     supervisor.spawn("kafka-consumer", move |shutdown| {
-        let service = wallet_service(consumer_store.clone(), currency);
+        let service = consumer_service.clone();
         let (kafka, health) = (consumer_kafka.clone(), health.clone());
         async move {
             wallet_kafka::run_consumer(&kafka, service, health, shutdown)
@@ -299,7 +305,7 @@ impl Application {
         });
         let store = CachingStore::new(sql_store, cache.clone());
         let prices = price_feed(&settings.prices)?;
-        let currency = settings.wallet.default_currency;
+        let service = wallet_service(store.clone(), &settings);
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let mut supervisor = Supervisor::new(shutdown_receiver);
         let mut checks = vec![
@@ -313,20 +319,22 @@ impl Application {
                 async move { feed.ping().await.map_err(|error| error.to_string()) }
             }));
         }
-        let broker = match start_kafka(&settings.kafka, &store, currency, &mut supervisor)? {
+        let broker = match start_kafka(&settings.kafka, &store, &service, &mut supervisor)? {
             Some((broker, consumer_check)) => {
                 checks.push(consumer_check);
                 broker
             }
             None => None,
         };
-        spawn_upkeep(&mut supervisor, &store, &settings, metrics.clone());
+        spawn_upkeep(
+            &mut supervisor,
+            &store,
+            &service,
+            &settings,
+            metrics.clone(),
+        );
         let api = ApiState {
-            wallet: Arc::new(Wallet::new(
-                wallet_service(store.clone(), currency),
-                store,
-                prices.clone(),
-            )),
+            wallet: Arc::new(Wallet::new(service, store, prices.clone())),
         };
         let readiness = Readiness::new(
             checks,

@@ -267,6 +267,20 @@ impl Money {
         check_input(field, value, currency.scale()).map(Money)
     }
 
+    /// A computed charge (a fee) rounded **half-even** to the scale of `currency`, as
+    /// [`settlement_value`] rounds a trade.
+    ///
+    /// # Errors
+    /// [`AmountError::TooLarge`] when the value is negative or at or above 10^15.
+    pub fn round_half_even(value: Decimal, currency: Currency) -> Result<Money, AmountError> {
+        let rounded =
+            value.round_dp_with_strategy(currency.scale(), RoundingStrategy::MidpointNearestEven);
+        if rounded.is_sign_negative() || rounded >= AMOUNT_LIMIT {
+            return Err(AmountError::TooLarge { field: "fee" });
+        }
+        Ok(Money(rounded))
+    }
+
     /// The amount written with exactly the currency's fractional digits, e.g. `"3855.00"`.
     #[must_use]
     pub fn to_scaled_string(self, currency: Currency) -> String {

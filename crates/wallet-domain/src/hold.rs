@@ -102,8 +102,10 @@ pub struct Hold {
     pub reserved_quantity: Quantity,
     /// Cumulative quantity settled.
     pub filled_quantity: Quantity,
-    /// Cumulative cash settled: cost of a BUY, proceeds of a SELL.
+    /// Cumulative cash settled: cost of a BUY, proceeds of a SELL, fees not included.
     pub filled_amount: Money,
+    /// Cumulative fees charged on the order's fills (see [`crate::fees`]).
+    pub fees_amount: Money,
     /// Where the hold is in its life cycle.
     pub status: HoldStatus,
     /// Set when `status` is [`HoldStatus::Denied`].

@@ -30,6 +30,8 @@ pub enum EntryType {
     /// What an account or position held when it was imported from the Java wallet (SPEC §10):
     /// its balance and blocked balance, or its quantity.
     Opening,
+    /// A fee charged on a fill (brokerage, the exchange's rates); `fee_name` says which.
+    Fee,
 }
 
 text_enum!(EntryType {
@@ -42,6 +44,7 @@ text_enum!(EntryType {
     AssetReserve => "ASSET_RESERVE",
     AssetRelease => "ASSET_RELEASE",
     Opening => "OPENING",
+    Fee => "FEE",
 });
 
 /// The kind of a statement line as the broker's Java clients name it (the frontend's and the
@@ -67,6 +70,8 @@ pub enum TransactionType {
     Rejected,
     /// The balance an account was imported with.
     Opening,
+    /// A fee charged on a fill (negative).
+    Fee,
 }
 
 text_enum!(TransactionType {
@@ -79,6 +84,7 @@ text_enum!(TransactionType {
     AssetRelease => "ASSET_RELEASE",
     Rejected => "REJECTED",
     Opening => "OPENING",
+    Fee => "FEE",
 });
 
 /// An entry as a statement shows it, with the Java wallet's meaning of `amount`.
@@ -87,7 +93,7 @@ pub struct StatementLine {
     /// The Java clients' name of the entry.
     pub transaction_type: TransactionType,
     /// RESERVE: the amount reserved; REFUND: the amount released; SETTLEMENT, DEPOSIT,
-    /// WITHDRAWAL: the signed change of the balance; `None` where no cash moves.
+    /// WITHDRAWAL, FEE: the signed change of the balance; `None` where no cash moves.
     pub amount: Option<Decimal>,
     /// The exact signed change of the balance.
     pub cash_amount: Decimal,
@@ -108,6 +114,7 @@ impl StatementLine {
             EntryType::AssetReserve => (TransactionType::AssetReserve, None),
             EntryType::AssetRelease => (TransactionType::AssetRelease, None),
             EntryType::Opening => (TransactionType::Opening, Some(entry.cash_amount)),
+            EntryType::Fee => (TransactionType::Fee, Some(entry.cash_amount)),
         };
         StatementLine {
             transaction_type,
@@ -147,6 +154,8 @@ pub struct LedgerEntry {
     /// Unique name of the step that wrote the entry, e.g. `order:1001:SETTLEMENT:100`: the
     /// store refuses a second entry for the same step, so no step is ever booked twice.
     pub step_key: String,
+    /// The fee a [`EntryType::Fee`] entry charged.
+    pub fee_name: Option<String>,
     /// Signed change of `balance`.
     pub cash_amount: Decimal,
     /// Signed change of `blocked_balance`.

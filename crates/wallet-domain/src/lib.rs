@@ -70,6 +70,7 @@ pub mod account;
 pub mod amount;
 pub mod dead_letter;
 pub mod engine;
+pub mod fees;
 pub mod hold;
 pub mod ids;
 pub mod import;
@@ -87,6 +88,7 @@ pub use amount::{
 };
 pub use dead_letter::{DeadLetterReason, Rejection};
 pub use engine::{CashError, CashOperation, EventOutcome, WalletBook};
+pub use fees::{Fee, FeeCharge, FeeError, FeeSchedule, FeeSide, FeeTerms};
 pub use hold::{DenyReason, Hold, HoldStatus, Side};
 pub use ids::{IdError, OrderId, Ticker, UserId};
 pub use ledger::{EntryType, LedgerEntry, StoredLedgerEntry};

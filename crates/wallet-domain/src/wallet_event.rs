@@ -32,6 +32,8 @@ pub enum WalletEventType {
     Deposited,
     /// Cash withdrawn.
     Withdrawn,
+    /// A fee charged on a fill; `reason` names the fee.
+    FeeCharged,
 }
 
 text_enum!(WalletEventType {
@@ -42,6 +44,7 @@ text_enum!(WalletEventType {
     ReservationReleased => "RESERVATION_RELEASED",
     Deposited => "DEPOSITED",
     Withdrawn => "WITHDRAWN",
+    FeeCharged => "FEE_CHARGED",
 });
 
 /// One outgoing event.

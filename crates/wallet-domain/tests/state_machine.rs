@@ -1,9 +1,9 @@
 //! Property test of the state machine: random interleavings of deposits, withdrawals, order
 //! events (shuffled, so fills arrive before their PENDING and partial fills out of order),
 //! duplicates, malformed payloads and the sweeper's expiry of holds, so that fills also arrive
-//! after a hold was DENIED, RELEASED or EXPIRED. After every step the invariants hold; at the end every
-//! balance and position equals a deliberately simple reference model in integer cents and
-//! whole shares, and the ledger adds up to the balances.
+//! after a hold was DENIED, RELEASED or EXPIRED, under a random fee schedule. After every step
+//! the invariants hold; at the end every balance and position equals a deliberately simple
+//! reference model in integer cents and whole shares, and the ledger adds up to the balances.
 
 mod common;
 
@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use common::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use wallet_domain::{OrderEvent, WalletBook};
+use wallet_domain::{Fee, FeeSchedule, FeeSide, FeeTerms, OrderEvent, WalletBook};
 
 const USERS: [&str; 3] = ["ana", "bia", "caio"];
 const TICKERS: [&str; 2] = ["PETR4", "VALE3"];
@@ -193,10 +193,80 @@ fn steps_strategy() -> impl Strategy<Value = Vec<Step>> {
     )
 }
 
+/// One fee as integers: `fixed` and the bounds in cents, the rate in millionths.
+#[derive(Debug, Clone, Copy)]
+struct ModelFee {
+    side: u8,
+    fixed: i64,
+    rate_ppm: i64,
+    minimum: Option<i64>,
+    maximum: Option<i64>,
+}
+
+impl ModelFee {
+    fn covers(self, buy: bool) -> bool {
+        self.side == 2 || (self.side == 0) == buy
+    }
+
+    /// The fee of an order whose fills add up to `notional` cents, rounded half-even.
+    fn cents(self, notional: i64) -> i64 {
+        const MICRO: i64 = 1_000_000;
+        if notional == 0 {
+            return 0;
+        }
+        let mut raw = self.fixed * MICRO + self.rate_ppm * notional;
+        if let Some(minimum) = self.minimum {
+            raw = raw.max(minimum * MICRO);
+        }
+        if let Some(maximum) = self.maximum {
+            raw = raw.min(maximum * MICRO);
+        }
+        let (whole, rest) = (raw / MICRO, raw % MICRO);
+        match (rest * 2).cmp(&MICRO) {
+            std::cmp::Ordering::Greater => whole + 1,
+            std::cmp::Ordering::Equal => whole + whole % 2,
+            std::cmp::Ordering::Less => whole,
+        }
+    }
+
+    fn domain(self, index: usize) -> Fee {
+        Fee::new(FeeTerms {
+            name: format!("FEE_{index}"),
+            side: [FeeSide::Buy, FeeSide::Sell, FeeSide::Both][usize::from(self.side)],
+            fixed: Decimal::new(self.fixed, 2),
+            rate: Decimal::new(self.rate_ppm, 6),
+            minimum: self.minimum.map(|cents| Decimal::new(cents, 2)),
+            maximum: self.maximum.map(|cents| Decimal::new(cents, 2)),
+        })
+        .unwrap()
+    }
+}
+
+/// No fee, or up to three, each on BUY, SELL or both, with any mix of a fixed part, a rate and
+/// bounds (a minimum never above the maximum).
+fn schedule_strategy() -> impl Strategy<Value = Vec<ModelFee>> {
+    let fee = (
+        0..3_u8,
+        prop_oneof![Just(0_i64), 1..600_i64],
+        prop_oneof![Just(0_i64), 1..5_000_i64],
+        prop::option::of(0..300_i64),
+        prop::option::of(0..2_000_i64),
+    )
+        .prop_map(|(side, fixed, rate_ppm, minimum, maximum)| ModelFee {
+            side,
+            fixed,
+            rate_ppm,
+            minimum,
+            maximum: maximum.map(|maximum| maximum.max(minimum.unwrap_or(0))),
+        });
+    prop::collection::vec(fee, 0..=3)
+}
+
 /// The reference model: integer cents and whole shares, the rules of SPEC §3 written as plainly
 /// as possible.
 #[derive(Default)]
 struct Model {
+    fees: Vec<ModelFee>,
     cash: HashMap<usize, (i64, i64)>,
     shares: HashMap<(usize, usize), (i64, i64)>,
     orders: HashMap<i64, ModelOrder>,
@@ -214,6 +284,15 @@ struct ModelOrder {
 }
 
 impl Model {
+    /// What the fees of an order on this side charge as its notional grows from `before`.
+    fn fees(&self, buy: bool, before: i64, after: i64) -> i64 {
+        self.fees
+            .iter()
+            .filter(|fee| fee.covers(buy))
+            .map(|fee| fee.cents(after) - fee.cents(before))
+            .sum()
+    }
+
     fn release(&mut self, _fact: &Fact, order: &mut ModelOrder) {
         self.release_order(order);
     }
@@ -256,12 +335,14 @@ impl Model {
                     filled: 0,
                     filled_cents: 0,
                 };
+                let cost = fact.quantity * limit_cents;
+                let reservation = cost + self.fees(true, 0, cost);
                 if let Some((balance, blocked)) = self.cash.get_mut(&fact.user) {
-                    if fact.buy && *balance - *blocked >= fact.quantity * limit_cents {
-                        *blocked += fact.quantity * limit_cents;
+                    if fact.buy && *balance - *blocked >= reservation {
+                        *blocked += reservation;
                         order = ModelOrder {
                             active: true,
-                            reserved_cents: fact.quantity * limit_cents,
+                            reserved_cents: reservation,
                             ..order
                         };
                     }
@@ -333,6 +414,7 @@ impl Model {
                     return;
                 }
                 let step_cents = total_cents - order.filled_cents;
+                let step_fees = self.fees(fact.buy, order.filled_cents, total_cents);
                 let step_shares = cumulative - order.filled;
                 let (quantity, blocked_shares) = self
                     .shares
@@ -340,12 +422,13 @@ impl Model {
                     .copied()
                     .unwrap_or_default();
                 if fact.buy {
-                    let from_reserved = step_cents.min(order.reserved_cents);
-                    if step_cents - from_reserved > balance - blocked {
+                    let paid = step_cents + step_fees;
+                    let from_reserved = paid.min(order.reserved_cents);
+                    if paid - from_reserved > balance - blocked {
                         return;
                     }
                     self.cash
-                        .insert(fact.user, (balance - step_cents, blocked - from_reserved));
+                        .insert(fact.user, (balance - paid, blocked - from_reserved));
                     self.shares.insert(
                         (fact.user, fact.ticker),
                         (quantity + step_shares, blocked_shares),
@@ -353,10 +436,13 @@ impl Model {
                     order.reserved_cents -= from_reserved;
                 } else {
                     let from_reserved = step_shares.min(order.reserved_shares);
-                    if step_shares - from_reserved > quantity - blocked_shares {
+                    if step_shares - from_reserved > quantity - blocked_shares
+                        || step_fees > balance + step_cents - blocked
+                    {
                         return;
                     }
-                    self.cash.insert(fact.user, (balance + step_cents, blocked));
+                    self.cash
+                        .insert(fact.user, (balance + step_cents - step_fees, blocked));
                     self.shares.insert(
                         (fact.user, fact.ticker),
                         (quantity - step_shares, blocked_shares - from_reserved),
@@ -406,9 +492,11 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_book_agrees_with_the_reference_model(steps in steps_strategy()) {
-        let mut book = WalletBook::new(Default::default(), wallet_domain::Currency::BRL);
-        let mut model = Model::default();
+    fn the_book_agrees_with_the_reference_model(steps in steps_strategy(), fees in schedule_strategy()) {
+        let schedule = FeeSchedule::new(fees.iter().enumerate().map(|(index, fee)| fee.domain(index)).collect()).unwrap();
+        let mut book = WalletBook::new(Default::default(), wallet_domain::Currency::BRL)
+            .with_fees(std::sync::Arc::new(schedule));
+        let mut model = Model { fees, ..Model::default() };
         for step in &steps {
             match step {
                 Step::Deposit { user: index, cents } => {

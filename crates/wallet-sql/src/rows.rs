@@ -47,6 +47,7 @@ pub(crate) const HOLD_COLUMNS: &[&str] = &[
     "reserved_quantity",
     "filled_quantity",
     "filled_amount",
+    "fees_amount",
     "status",
     "deny_reason",
     "terms_pending",
@@ -61,6 +62,7 @@ pub(crate) const LEDGER_COLUMNS: &[&str] = &[
     "entry_type",
     "order_id",
     "step_key",
+    "fee_name",
     "cash_amount",
     "blocked_amount",
     "ticker",
@@ -178,6 +180,7 @@ pub(crate) fn hold(dialect: Dialect, row: &QueryResult) -> Result<Hold, StoreErr
         reserved_quantity: Quantity::from_stored(dialect.get_decimal(row, "reserved_quantity")?),
         filled_quantity: Quantity::from_stored(dialect.get_decimal(row, "filled_quantity")?),
         filled_amount: Money::from_stored(dialect.get_decimal(row, "filled_amount")?),
+        fees_amount: Money::from_stored(dialect.get_decimal(row, "fees_amount")?),
         status: parse_name(row, "status")?,
         deny_reason,
         terms_pending: get::<i64>(row, "terms_pending")? != 0,
@@ -200,6 +203,7 @@ pub(crate) fn hold_values(dialect: Dialect, hold: &Hold, version: i64) -> Vec<Va
         dialect.decimal(hold.reserved_quantity.value()),
         dialect.decimal(hold.filled_quantity.value()),
         dialect.decimal(hold.filled_amount.value()),
+        dialect.decimal(hold.fees_amount.value()),
         Value::from(hold.status.as_str()),
         Value::String(
             hold.deny_reason
@@ -234,6 +238,7 @@ pub(crate) fn ledger_entry(
             entry_type: parse_name::<EntryType>(row, "entry_type")?,
             order_id: order,
             step_key: get(row, "step_key")?,
+            fee_name: get(row, "fee_name")?,
             cash_amount: dialect.get_decimal(row, "cash_amount")?,
             blocked_amount: dialect.get_decimal(row, "blocked_amount")?,
             ticker,
@@ -255,6 +260,7 @@ pub(crate) fn ledger_values(dialect: Dialect, entry: &LedgerEntry) -> Vec<Value>
         Value::from(entry.entry_type.as_str()),
         Value::BigInt(entry.order_id.map(OrderId::get)),
         Value::from(entry.step_key.as_str()),
+        Value::String(entry.fee_name.as_ref().map(|name| Box::new(name.clone()))),
         dialect.decimal(entry.cash_amount),
         dialect.decimal(entry.blocked_amount),
         Value::String(

@@ -19,7 +19,7 @@ use std::path::Path;
 use config::{Config, Environment, File, FileFormat};
 use secrecy::SecretString;
 use thiserror::Error;
-use wallet_domain::Currency;
+use wallet_domain::{Currency, FeeSchedule};
 use wallet_kafka::KafkaSettings;
 use wallet_redis::PriceSettings;
 use wallet_sql::DatabaseSettings;
@@ -59,6 +59,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Wallet rules.
     pub wallet: WalletSettings,
+    /// `[fees]`: the fees charged on fills (none by default).
+    pub fees: FeeSchedule,
     /// Logging.
     pub log: LogSettings,
 }

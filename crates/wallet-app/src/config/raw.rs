@@ -4,7 +4,8 @@
 
 use secrecy::SecretString;
 use serde::Deserialize;
-use wallet_domain::Currency;
+use wallet_domain::amount::parse_decimal;
+use wallet_domain::{Currency, Fee, FeeSchedule, FeeSide, FeeTerms};
 use wallet_kafka::KafkaSettings;
 use wallet_redis::PriceSettings;
 use wallet_sql::DatabaseSettings;
@@ -27,7 +28,31 @@ pub(super) struct RawSettings {
     read_cache: RawReadCache,
     auth: RawAuth,
     wallet: RawWallet,
+    fees: RawFees,
     log: RawLog,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFees {
+    schedule: Vec<RawFee>,
+}
+
+/// One fee; amounts and rates are decimal text (a TOML float is read back as the shortest
+/// text of its value, but a string says exactly what was meant).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFee {
+    name: String,
+    side: String,
+    #[serde(default)]
+    fixed: Option<String>,
+    #[serde(default)]
+    rate: Option<String>,
+    #[serde(default)]
+    minimum: Option<String>,
+    #[serde(default)]
+    maximum: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +154,7 @@ impl RawSettings {
                 self.wallet.sweep_interval_seconds,
             )?,
         };
+        let fees = self.fees.validate()?;
         let log = LogSettings {
             level: {
                 let level = non_empty("log.level", self.log.level)?;
@@ -155,8 +181,39 @@ impl RawSettings {
             read_cache,
             auth,
             wallet,
+            fees,
             log,
         })
+    }
+}
+
+impl RawFees {
+    fn validate(self) -> Result<FeeSchedule, SettingsError> {
+        let mut fees = Vec::with_capacity(self.schedule.len());
+        for (index, raw) in self.schedule.into_iter().enumerate() {
+            let key = |field: &str| format!("fees.schedule[{index}].{field}");
+            let number = |field: &'static str, text: Option<String>| match text {
+                None => Ok(None),
+                Some(text) => parse_decimal(field, text.trim())
+                    .map(Some)
+                    .map_err(|error| invalid(&key(field), error)),
+            };
+            let side = raw
+                .side
+                .trim()
+                .parse::<FeeSide>()
+                .map_err(|_| invalid(&key("side"), "must be \"BUY\", \"SELL\" or \"BOTH\""))?;
+            let terms = FeeTerms {
+                name: raw.name.trim().to_owned(),
+                side,
+                fixed: number("fixed", raw.fixed)?.unwrap_or_default(),
+                rate: number("rate", raw.rate)?.unwrap_or_default(),
+                minimum: number("minimum", raw.minimum)?,
+                maximum: number("maximum", raw.maximum)?,
+            };
+            fees.push(Fee::new(terms).map_err(|error| invalid(&key("name"), error))?);
+        }
+        FeeSchedule::new(fees).map_err(|error| invalid("fees.schedule", error))
     }
 }
 

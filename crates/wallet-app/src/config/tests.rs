@@ -37,6 +37,10 @@ fn the_embedded_default_is_the_spec_table() {
     assert!(matches!(settings.auth.mode, AuthMode::None));
     assert_eq!(settings.wallet.default_currency, Currency::BRL);
     assert_eq!(settings.wallet.hold_ttl_hours, 24);
+    assert!(
+        settings.fees.is_empty(),
+        "no fees unless the broker sets them"
+    );
     assert_eq!(settings.log.format, LogFormat::Compact);
 }
 
@@ -188,4 +192,65 @@ fn the_production_example_loads_with_sasl_ssl_kafka_and_tls_stores() {
     );
     let redis = settings.prices.redis.expect("Redis prices");
     assert!(redis.url.expose_secret().starts_with("rediss://"));
+    let fees: Vec<&str> = settings.fees.fees().iter().map(|fee| fee.name()).collect();
+    assert_eq!(fees, ["BROKERAGE", "B3_TRADING", "B3_SETTLEMENT"]);
+    let notional = wallet_domain::Money::from_stored(rust_decimal::Decimal::new(385_500, 2));
+    let total = settings
+        .fees
+        .total(wallet_domain::Side::Buy, notional, Currency::BRL)
+        .unwrap();
+    assert_eq!(total.to_scaled_string(Currency::BRL), "6.05");
+}
+
+/// A config file of `toml` on top of the embedded default.
+fn load_file(toml: &str) -> Result<Settings, SettingsError> {
+    let path = std::env::temp_dir().join(format!("wallet-config-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, toml).unwrap();
+    let settings = Settings::load_from(Some(&path), env(&[]));
+    std::fs::remove_file(&path).unwrap();
+    settings
+}
+
+#[test]
+fn fee_schedules_are_read_exactly_and_refused_naming_the_fee() {
+    let settings = load_file(
+        "[[fees.schedule]]\nname = \"CUSTODY\"\nside = \"SELL\"\nrate = 0.0001\n\
+         minimum = \"1.00\"\nmaximum = \"20\"\n",
+    )
+    .unwrap();
+    let custody = &settings.fees.fees()[0];
+    assert_eq!(custody.side(), wallet_domain::FeeSide::Sell);
+    let notional = wallet_domain::Money::from_stored(rust_decimal::Decimal::new(5_000_000, 2));
+    // 0.0001 × 50,000.00 = 5.00: the TOML float is read as the decimal it spells.
+    assert_eq!(
+        custody
+            .amount(notional, Currency::BRL)
+            .unwrap()
+            .to_scaled_string(Currency::BRL),
+        "5.00"
+    );
+    let refusal = |toml: &str| load_file(toml).err().map(|error| error.to_string());
+    let fee = |body: &str| format!("[[fees.schedule]]\nname = \"F\"\n{body}\n");
+    assert!(
+        refusal(&fee("side = \"SHORT\""))
+            .unwrap()
+            .contains("fees.schedule[0].side")
+    );
+    assert!(
+        refusal(&fee("side = \"BUY\"\nrate = \"abc\""))
+            .unwrap()
+            .contains("fees.schedule[0].rate")
+    );
+    assert!(
+        refusal(&fee("side = \"BUY\"\nfixed = \"-1\""))
+            .unwrap()
+            .contains("fixed -1")
+    );
+    assert!(
+        refusal(&fee("side = \"BUY\"\nfee = \"1\""))
+            .unwrap()
+            .contains("fee")
+    );
+    let twice = format!("{}{}", fee("side = \"BUY\""), fee("side = \"SELL\""));
+    assert!(refusal(&twice).unwrap().contains("defined twice"));
 }

@@ -178,18 +178,19 @@ pub struct TransactionResponse {
     /// The order, for entries caused by one.
     pub order_id: Option<i64>,
     /// The Java wallet's kind: `RESERVE`, `SETTLEMENT` (a buy's cost or a sale's proceeds),
-    /// `REFUND`, `DEPOSIT`, `WITHDRAWAL`, `ASSET_RESERVE`, `ASSET_RELEASE`.
+    /// `REFUND`, `DEPOSIT`, `WITHDRAWAL`, `ASSET_RESERVE`, `ASSET_RELEASE`, and `FEE` (a fee
+    /// charged on a fill, when the broker configures fees).
     #[schema(example = "RESERVE")]
     pub transaction_type: String,
     /// The Java wallet's amount: RESERVE the cash reserved, REFUND the cash released,
-    /// SETTLEMENT / DEPOSIT / WITHDRAWAL the signed change of the balance; null where no cash
+    /// SETTLEMENT / DEPOSIT / WITHDRAWAL / FEE the signed change of the balance; null where no cash
     /// moves (the share-side entries).
     #[schema(example = "3855.00")]
     pub amount: Option<String>,
     /// When the wallet booked it (the same instant as `occurredAt`).
     pub created_at: DateTime<Utc>,
     /// This wallet's kind: `DEPOSIT`, `WITHDRAWAL`, `RESERVE`, `REFUND`, `SETTLEMENT`, `SALE`,
-    /// `ASSET_RESERVE`, `ASSET_RELEASE`.
+    /// `ASSET_RESERVE`, `ASSET_RELEASE`, `OPENING`, `FEE`.
     #[serde(rename = "type")]
     #[schema(example = "RESERVE")]
     pub entry_type: String,
@@ -199,6 +200,8 @@ pub struct TransactionResponse {
     /// Signed change of the blocked balance.
     #[schema(example = "3855.00")]
     pub blocked_amount: String,
+    /// The fee a `FEE` entry charged, e.g. `B3_SETTLEMENT`.
+    pub fee_name: Option<String>,
     /// Instrument, for entries that move shares.
     pub ticker: Option<String>,
     /// Signed change of the position's quantity.
@@ -229,6 +232,7 @@ impl TransactionResponse {
             entry_type: entry.entry_type.as_str().to_owned(),
             cash_amount: cash(entry.cash_amount, currency),
             blocked_amount: cash(entry.blocked_amount, currency),
+            fee_name: entry.fee_name.clone(),
             ticker: entry.ticker.as_ref().map(ToString::to_string),
             quantity: entry.quantity.normalize().to_string(),
             blocked_quantity: entry.blocked_quantity.normalize().to_string(),
@@ -261,8 +265,12 @@ pub struct HoldResponse {
     pub reserved_quantity: String,
     /// Cumulative quantity settled.
     pub filled_quantity: String,
-    /// Cumulative cash settled.
+    /// Cumulative cash settled: a BUY's cost, a SELL's proceeds, fees not included.
     pub filled_amount: String,
+    /// Cumulative fees charged on the order's fills (a BUY pays them on top of its cost, a
+    /// SELL's are taken off its proceeds).
+    #[schema(example = "6.05")]
+    pub fees_amount: String,
     /// `RESERVED`, `PARTIALLY_FILLED`, `FILLED`, `RELEASED`, `EXPIRED` or `DENIED`.
     pub status: String,
     /// Why the reservation was refused, when `DENIED`.
@@ -288,6 +296,7 @@ impl HoldResponse {
             reserved_quantity: hold.reserved_quantity.to_string(),
             filled_quantity: hold.filled_quantity.to_string(),
             filled_amount: hold.filled_amount.to_scaled_string(currency),
+            fees_amount: hold.fees_amount.to_scaled_string(currency),
             status: hold.status.as_str().to_owned(),
             deny_reason: hold.deny_reason.map(|reason| reason.as_str().to_owned()),
             created_at: hold.created_at,

@@ -1,12 +1,14 @@
 //! The in-memory working set of a unit of work.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::account::{Account, LastTrade, Position};
-use crate::amount::{Currency, Price};
+use crate::amount::{Currency, Money, Price};
+use crate::fees::FeeSchedule;
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::{LedgerEntry, StatementLine};
@@ -33,6 +35,7 @@ impl<T> Tracked<T> {
 #[derive(Debug)]
 pub struct WalletBook {
     default_currency: Currency,
+    fees: Arc<FeeSchedule>,
     accounts: HashMap<UserId, Tracked<Account>>,
     positions: HashMap<(UserId, Ticker), Tracked<Position>>,
     holds: HashMap<OrderId, Tracked<Hold>>,
@@ -51,6 +54,7 @@ impl WalletBook {
     pub fn new(snapshot: Snapshot, default_currency: Currency) -> Self {
         WalletBook {
             default_currency,
+            fees: Arc::new(FeeSchedule::none()),
             accounts: snapshot
                 .accounts
                 .into_iter()
@@ -87,6 +91,19 @@ impl WalletBook {
             outbox: Vec::new(),
             last_trades: HashMap::new(),
         }
+    }
+
+    /// Charges `fees` on the fills this book settles (none by default).
+    #[must_use]
+    pub fn with_fees(mut self, fees: Arc<FeeSchedule>) -> Self {
+        self.fees = fees;
+        self
+    }
+
+    /// The fees this book charges on fills.
+    #[must_use]
+    pub fn fees(&self) -> &FeeSchedule {
+        &self.fees
     }
 
     /// The currency of accounts opened by this book.
@@ -229,6 +246,7 @@ impl WalletBook {
             entry_type: entry.entry_type,
             order_id: entry.order_id,
             step_key: entry.step_key,
+            fee_name: entry.fee_name,
             cash_amount: entry.cash_amount,
             blocked_amount: entry.blocked_amount,
             ticker: entry.ticker,
@@ -249,6 +267,23 @@ impl WalletBook {
         };
         self.ledger.push(entry);
         self.announce(announcement, account, now);
+    }
+
+    /// Books `steps` in turn, each entry's `*_after` fields being `account`, as it stood before
+    /// the first, moved by that entry and the ones before it.
+    pub(crate) fn book_in_turn(
+        &mut self,
+        account: &Account,
+        steps: Vec<(LedgerDraft, EventKind)>,
+        now: DateTime<Utc>,
+    ) {
+        let mut after = account.clone();
+        for (entry, event) in steps {
+            after.balance = Money::from_stored(after.balance.value() + entry.cash_amount);
+            after.blocked_balance =
+                Money::from_stored(after.blocked_balance.value() + entry.blocked_amount);
+            self.book(entry, event, &after, now);
+        }
     }
 
     /// Publishes a wallet event, with `account`'s balances after the step it announces.
@@ -317,6 +352,7 @@ pub(crate) struct LedgerDraft {
     pub entry_type: crate::ledger::EntryType,
     pub order_id: Option<OrderId>,
     pub step_key: String,
+    pub fee_name: Option<String>,
     pub cash_amount: Decimal,
     pub blocked_amount: Decimal,
     pub ticker: Option<Ticker>,

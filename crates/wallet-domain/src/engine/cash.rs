@@ -151,6 +151,7 @@ impl WalletBook {
                 entry_type,
                 order_id: None,
                 step_key: operation.step_key(entry_type),
+                fee_name: None,
                 cash_amount: signed,
                 blocked_amount: Decimal::ZERO,
                 ticker: None,

@@ -34,6 +34,7 @@ pub(super) fn new_hold(event: &OrderEvent, now: DateTime<Utc>) -> Hold {
         reserved_quantity: Quantity::ZERO,
         filled_quantity: Quantity::ZERO,
         filled_amount: Money::ZERO,
+        fees_amount: Money::ZERO,
         status: HoldStatus::Reserved,
         deny_reason: None,
         terms_pending: false,

@@ -150,6 +150,7 @@ pub(super) fn take_remainder(
         entry_type: EntryType::Refund,
         order_id: Some(hold.order_id),
         step_key: steps::once(hold.order_id, "REFUND"),
+        fee_name: None,
         cash_amount: Decimal::ZERO,
         blocked_amount: Decimal::ZERO,
         ticker: Some(hold.ticker.clone()),

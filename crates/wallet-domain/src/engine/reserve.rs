@@ -1,6 +1,6 @@
 //! PENDING (SPEC §3): reserve what the order may consume — cash for a BUY, rounded up to the
-//! cash scale, shares for a SELL — or deny the hold with a reason. A hold that exists already
-//! makes a PENDING a no-op.
+//! cash scale, with the most its fees can be; shares for a SELL — or deny the hold with a
+//! reason. A hold that exists already makes a PENDING a no-op.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -10,7 +10,7 @@ use super::book::{Announcement, EventKind, LedgerDraft, WalletBook};
 use super::order::{new_hold, out_of_range};
 use super::steps;
 use crate::account::Account;
-use crate::amount::{Price, reservation_cost};
+use crate::amount::{AmountError, Currency, Money, Price, reservation_cost};
 use crate::hold::{DenyReason, Hold, HoldStatus, Side};
 use crate::ledger::{EntryType, StatementLine, TransactionType};
 use crate::order_event::OrderEvent;
@@ -43,7 +43,7 @@ impl WalletBook {
         limit_price: Price,
         now: DateTime<Utc>,
     ) -> EventOutcome {
-        let needed = match reservation_cost(hold.quantity, limit_price, account.currency) {
+        let needed = match self.cash_to_reserve(&hold, limit_price, account.currency) {
             Ok(needed) => needed,
             Err(error) => return out_of_range(&error),
         };
@@ -61,6 +61,7 @@ impl WalletBook {
                 entry_type: EntryType::Reserve,
                 order_id: Some(hold.order_id),
                 step_key: steps::once(hold.order_id, "RESERVE"),
+                fee_name: None,
                 cash_amount: Decimal::ZERO,
                 blocked_amount: needed.value(),
                 ticker: Some(hold.ticker.clone()),
@@ -74,6 +75,19 @@ impl WalletBook {
         self.put_account(account);
         self.put_hold(hold);
         EventOutcome::Applied
+    }
+
+    /// ⌈quantity × limit⌉ and the most the order's fees can be: the fees of that notional, which
+    /// no fill within the limit exceeds (see [`crate::fees`]).
+    fn cash_to_reserve(
+        &self,
+        hold: &Hold,
+        limit_price: Price,
+        currency: Currency,
+    ) -> Result<Money, AmountError> {
+        let cost = reservation_cost(hold.quantity, limit_price, currency)?;
+        let fees = self.fees().total(Side::Buy, cost, currency)?;
+        cost.checked_add(fees, "reservation")
     }
 
     /// Blocks the order's shares. The account is written back too, although its balances do
@@ -103,6 +117,7 @@ impl WalletBook {
                 entry_type: EntryType::AssetReserve,
                 order_id: Some(hold.order_id),
                 step_key: steps::once(hold.order_id, "ASSET_RESERVE"),
+                fee_name: None,
                 cash_amount: Decimal::ZERO,
                 blocked_amount: Decimal::ZERO,
                 ticker: Some(hold.ticker.clone()),

@@ -20,6 +20,7 @@ use super::steps;
 use crate::account::{Account, Position};
 use crate::amount::{Currency, Money, Price, Quantity, settlement_value};
 use crate::dead_letter::DeadLetterReason;
+use crate::fees::{FeeCharge, FeeSchedule};
 use crate::hold::{Hold, HoldStatus, Side};
 use crate::ledger::EntryType;
 use crate::order_event::{Fill, OrderEvent};
@@ -33,10 +34,19 @@ struct FillStep {
     value: Money,
     /// Cost or proceeds of the whole cumulative fill.
     cumulative_value: Money,
+    /// What each fee charges on this step, in the schedule's order.
+    fees: Vec<FeeCharge>,
+    /// The fees of this step added up.
+    fees_total: Money,
 }
 
 impl FillStep {
-    fn new(hold: &Hold, fill: Fill, currency: Currency) -> Result<FillStep, EventOutcome> {
+    fn new(
+        hold: &Hold,
+        fill: Fill,
+        currency: Currency,
+        schedule: &FeeSchedule,
+    ) -> Result<FillStep, EventOutcome> {
         let cumulative_value =
             settlement_value(fill.filled_quantity, fill.executed_price, currency)
                 .map_err(|error| out_of_range(&error))?;
@@ -56,11 +66,47 @@ impl FillStep {
             .filled_quantity
             .checked_sub(hold.filled_quantity)
             .unwrap_or(Quantity::ZERO);
+        let fees = schedule
+            .charges(hold.side, hold.filled_amount, cumulative_value, currency)
+            .map_err(|error| out_of_range(&error))?;
+        let mut fees_total = Money::ZERO;
+        for charge in &fees {
+            fees_total = fees_total
+                .checked_add(charge.amount, "fees")
+                .map_err(|error| out_of_range(&error))?;
+        }
         Ok(FillStep {
             quantity,
             value,
             cumulative_value,
+            fees,
+            fees_total,
         })
+    }
+
+    /// The FEE entries of this step, each paying from `reserved` (what the order's reservation
+    /// has left for them) first.
+    fn fee_entries(&self, hold: &Hold, filled: Quantity, mut reserved: Money) -> Vec<LedgerDraft> {
+        self.fees
+            .iter()
+            .map(|charge| {
+                let from_reservation = charge.amount.min(reserved);
+                reserved = reserved
+                    .checked_sub(from_reservation)
+                    .unwrap_or(Money::ZERO);
+                LedgerDraft {
+                    entry_type: EntryType::Fee,
+                    order_id: Some(hold.order_id),
+                    step_key: steps::fee(hold.order_id, &charge.name, filled),
+                    fee_name: Some(charge.name.clone()),
+                    cash_amount: -charge.amount.value(),
+                    blocked_amount: -from_reservation.value(),
+                    ticker: Some(hold.ticker.clone()),
+                    quantity: Decimal::ZERO,
+                    blocked_quantity: Decimal::ZERO,
+                }
+            })
+            .collect()
     }
 }
 
@@ -100,7 +146,7 @@ impl WalletBook {
                 EventOutcome::Duplicate
             };
         }
-        let step = match FillStep::new(&hold, fill, account.currency) {
+        let step = match FillStep::new(&hold, fill, account.currency, self.fees()) {
             Ok(step) => step,
             Err(outcome) => return outcome,
         };
@@ -109,20 +155,22 @@ impl WalletBook {
             .cloned()
             .unwrap_or_else(|| Position::open(event.user_id.clone(), event.ticker.clone(), now));
         position.updated_at = now;
+        let before = account.clone();
         let settled = match hold.side {
             Side::Buy => settle_buy(&mut account, &mut position, &mut hold, &step),
             Side::Sell => settle_sell(&mut account, &mut position, &mut hold, &step),
         };
-        let mut entry = match settled {
-            Ok(entry) => entry,
+        let (mut entry, left_for_fees) = match settled {
+            Ok(settled) => settled,
             Err(outcome) => return outcome,
         };
         entry.step_key = steps::fill(hold.order_id, entry.entry_type, fill.filled_quantity);
+        let mut entries = vec![entry];
+        entries.extend(step.fee_entries(&hold, fill.filled_quantity, left_for_fees));
         hold.filled_quantity = fill.filled_quantity;
         hold.filled_amount = step.cumulative_value;
         hold.status = hold.status.after_fill(is_final);
         hold.updated_at = now;
-        let settled_account = account.clone();
         let release = if is_final {
             match take_remainder(&mut hold, &mut account, Some(&mut position)) {
                 Ok(release) => release,
@@ -132,17 +180,20 @@ impl WalletBook {
             None
         };
         let label = event.status.label();
-        self.book(
-            entry,
-            EventKind::new(WalletEventType::OrderSettled, Some(step.quantity.value()))
-                .because(label),
-            &settled_account,
-            now,
-        );
+        let mut bookings = Vec::with_capacity(entries.len() + 1);
+        for entry in entries {
+            let kind = match &entry.fee_name {
+                Some(name) => EventKind::new(WalletEventType::FeeCharged, None).because(name),
+                None => EventKind::new(WalletEventType::OrderSettled, Some(step.quantity.value()))
+                    .because(label),
+            };
+            bookings.push((entry, kind));
+        }
         if let Some((entry, quantity)) = release {
             let kind = EventKind::new(WalletEventType::ReservationReleased, quantity);
-            self.book(entry, kind.because(label), &account, now);
+            bookings.push((entry, kind.because(label)));
         }
+        self.book_in_turn(&before, bookings, now);
         self.record_trade(&hold.ticker, fill.executed_price, now);
         self.put_position(position);
         self.put_account(account);
@@ -179,17 +230,22 @@ impl WalletBook {
     }
 }
 
-/// Pays for a BUY fill from the order's reservation first and from available cash for any cost
-/// above it; adds the shares at the new weighted average price.
+/// Pays for a BUY fill and its fees from the order's reservation first and from available
+/// cash for any cost above it; adds the shares at the new weighted average price, fees
+/// included in the cost (the Brazilian rule). The SETTLEMENT entry, and what the reservation
+/// has left for the fees.
 fn settle_buy(
     account: &mut Account,
     position: &mut Position,
     hold: &mut Hold,
     step: &FillStep,
-) -> Result<LedgerDraft, EventOutcome> {
+) -> Result<(LedgerDraft, Money), EventOutcome> {
     let cost = step.value;
-    let from_reservation = cost.min(hold.reserved_amount);
-    let above_reservation = cost.checked_sub(from_reservation).unwrap_or(Money::ZERO);
+    let total = cost
+        .checked_add(step.fees_total, "cost")
+        .map_err(|error| out_of_range(&error))?;
+    let from_reservation = total.min(hold.reserved_amount);
+    let above_reservation = total.checked_sub(from_reservation).unwrap_or(Money::ZERO);
     if above_reservation > account.available_balance() {
         return Err(dead_letter(
             DeadLetterReason::SettlementNotCovered,
@@ -209,42 +265,55 @@ fn settle_buy(
         position.quantity,
         position.average_price,
         step.quantity,
-        cost,
+        total,
     )
     .map_err(|error| out_of_range(&error))?;
     position.quantity = new_quantity;
-    // Covered above: the cost is at most the reservation plus the available cash, and the
+    // Covered above: the total is at most the reservation plus the available cash, and the
     // reservation is part of the blocked balance.
     let not_covered = || dead_letter(DeadLetterReason::SettlementNotCovered, "cost above balance");
-    account.balance = account.balance.checked_sub(cost).ok_or_else(not_covered)?;
+    account.balance = account.balance.checked_sub(total).ok_or_else(not_covered)?;
     account.blocked_balance = account
         .blocked_balance
         .checked_sub(from_reservation)
         .ok_or_else(not_covered)?;
+    let cost_from_reservation = cost.min(hold.reserved_amount);
+    let left_for_fees = hold
+        .reserved_amount
+        .checked_sub(cost_from_reservation)
+        .unwrap_or(Money::ZERO);
     hold.reserved_amount = hold
         .reserved_amount
         .checked_sub(from_reservation)
         .unwrap_or(Money::ZERO);
-    Ok(LedgerDraft {
+    hold.fees_amount = hold
+        .fees_amount
+        .checked_add(step.fees_total, "fees")
+        .map_err(|error| out_of_range(&error))?;
+    let entry = LedgerDraft {
         entry_type: EntryType::Settlement,
         order_id: Some(hold.order_id),
         step_key: String::new(),
+        fee_name: None,
         cash_amount: -cost.value(),
-        blocked_amount: -from_reservation.value(),
+        blocked_amount: -cost_from_reservation.value(),
         ticker: Some(hold.ticker.clone()),
         quantity: step.quantity.value(),
         blocked_quantity: Decimal::ZERO,
-    })
+    };
+    Ok((entry, left_for_fees))
 }
 
 /// Delivers the shares of a SELL fill from the order's reservation first and from available
-/// shares for the rest; credits the proceeds and books the realized P&L.
+/// shares for the rest; credits the proceeds, charges the fees from them and books the realized
+/// P&L, fees taken off the proceeds (the Brazilian rule). The SALE entry, and no reservation
+/// for the fees.
 fn settle_sell(
     account: &mut Account,
     position: &mut Position,
     hold: &mut Hold,
     step: &FillStep,
-) -> Result<LedgerDraft, EventOutcome> {
+) -> Result<(LedgerDraft, Money), EventOutcome> {
     let (quantity, proceeds) = (step.quantity, step.value);
     let from_reservation = quantity.min(hold.reserved_quantity);
     let above_reservation = quantity
@@ -265,10 +334,23 @@ fn settle_sell(
         .balance
         .checked_add(proceeds, "balance")
         .map_err(|error| out_of_range(&error))?;
+    if step.fees_total > account.available_balance() {
+        return Err(dead_letter(
+            DeadLetterReason::SettlementNotCovered,
+            format!(
+                "fees {} of order {} are above the proceeds and the available cash",
+                step.fees_total, hold.order_id
+            ),
+        ));
+    }
+    account.balance = account
+        .balance
+        .checked_sub(step.fees_total)
+        .unwrap_or(Money::ZERO);
     let cost_basis = settlement_value(quantity, position.average_price, account.currency)
         .map_err(|error| out_of_range(&error))?;
     position
-        .book_realized_pnl(proceeds.value() - cost_basis.value())
+        .book_realized_pnl(proceeds.value() - step.fees_total.value() - cost_basis.value())
         .map_err(|error| out_of_range(&error))?;
     let not_covered = || {
         dead_letter(
@@ -288,14 +370,20 @@ fn settle_sell(
         .reserved_quantity
         .checked_sub(from_reservation)
         .unwrap_or(Quantity::ZERO);
-    Ok(LedgerDraft {
+    hold.fees_amount = hold
+        .fees_amount
+        .checked_add(step.fees_total, "fees")
+        .map_err(|error| out_of_range(&error))?;
+    let entry = LedgerDraft {
         entry_type: EntryType::Sale,
         order_id: Some(hold.order_id),
         step_key: String::new(),
+        fee_name: None,
         cash_amount: proceeds.value(),
         blocked_amount: Decimal::ZERO,
         ticker: Some(hold.ticker.clone()),
         quantity: -quantity.value(),
         blocked_quantity: -from_reservation.value(),
-    })
+    };
+    Ok((entry, Money::ZERO))
 }

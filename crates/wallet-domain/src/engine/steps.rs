@@ -18,6 +18,12 @@ pub(crate) fn fill(order: OrderId, entry_type: EntryType, filled: Quantity) -> S
     format!("order:{order}:{entry_type}:{filled}")
 }
 
+/// `order:<id>:FEE:<fee name>:<cumulative quantity>` for the fee a fill charges (a fee name holds
+/// no `:`, see [`crate::fees::FEE_NAME_LENGTH_MAX`]).
+pub(crate) fn fee(order: OrderId, fee_name: &str, filled: Quantity) -> String {
+    format!("order:{order}:FEE:{fee_name}:{filled}")
+}
+
 /// `<deposit|withdrawal>/<user>/<idempotency key>` for a cash request made under a key.
 ///
 /// A user id never holds `/` (see [`crate::ids::USER_ID_PUNCTUATION`]), so the first `/` after

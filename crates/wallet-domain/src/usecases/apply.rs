@@ -13,6 +13,7 @@ use thiserror::Error;
 use crate::account::Account;
 use crate::amount::Currency;
 use crate::engine::{CashError, CashOperation, EventOutcome, WalletBook};
+use crate::fees::FeeSchedule;
 use crate::order_event::OrderEvent;
 use crate::ports::{Clock, StoreError, SystemClock, WalletStore};
 use crate::unit_of_work::LoadRequest;
@@ -56,6 +57,7 @@ pub struct WalletService<S> {
     default_currency: Currency,
     conflict_pause: Option<ConflictPause>,
     clock: Arc<dyn Clock>,
+    fees: Arc<FeeSchedule>,
 }
 
 impl<S: fmt::Debug> fmt::Debug for WalletService<S> {
@@ -64,6 +66,7 @@ impl<S: fmt::Debug> fmt::Debug for WalletService<S> {
             .field("store", &self.store)
             .field("default_currency", &self.default_currency)
             .field("conflict_pause", &self.conflict_pause.is_some())
+            .field("fees", &self.fees.fees().len())
             .finish()
     }
 }
@@ -76,7 +79,15 @@ impl<S: WalletStore> WalletService<S> {
             default_currency,
             conflict_pause: None,
             clock: Arc::new(SystemClock),
+            fees: Arc::new(FeeSchedule::none()),
         }
+    }
+
+    /// Charges `fees` on every fill (see [`crate::fees`]); none by default.
+    #[must_use]
+    pub fn with_fees(mut self, fees: FeeSchedule) -> Self {
+        self.fees = Arc::new(fees);
+        self
     }
 
     /// Dates writes with `clock` instead of the system clock (see [`WalletService::now`]).
@@ -119,7 +130,8 @@ impl<S: WalletStore> WalletService<S> {
         let mut attempt = 1;
         loop {
             let snapshot = self.store.load(request).await?;
-            let mut book = WalletBook::new(snapshot, self.default_currency);
+            let mut book =
+                WalletBook::new(snapshot, self.default_currency).with_fees(Arc::clone(&self.fees));
             let result = apply(&mut book)?;
             let changes = book.into_changes();
             if changes.is_empty() {

@@ -52,6 +52,7 @@ async fn adversarial_amounts_round_trip_and_sum_exactly(database: &TestDatabase)
             entry_type: EntryType::Deposit,
             order_id: None,
             step_key: format!("decimal-test:{index}"),
+            fee_name: (index % 2 == 0).then(|| format!("FEE_{index}")),
             cash_amount: decimal(cash),
             blocked_amount: Decimal::ZERO,
             ticker: Some(ticker("PETR4")),

@@ -6,6 +6,7 @@ mod audit;
 mod concurrency;
 mod conflict;
 mod decimals;
+mod fees;
 mod migrations;
 mod reads;
 mod redelivery;
