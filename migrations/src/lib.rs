@@ -22,6 +22,7 @@ mod m20261202_000006_widen_user_ids;
 mod m20261202_000007_create_dead_letter_verdicts;
 mod m20261202_000008_add_hold_terms_pending;
 mod m20261202_000009_add_fees;
+mod m20261202_000010_create_settlement_obligations;
 
 /// Every migration of the schema, in order.
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_create_dead_letter_verdicts::Migration),
             Box::new(m20261202_000008_add_hold_terms_pending::Migration),
             Box::new(m20261202_000009_add_fees::Migration),
+            Box::new(m20261202_000010_create_settlement_obligations::Migration),
         ]
     }
 }

@@ -19,11 +19,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use wallet_domain::ports::{BalanceAt, ChangeSink, StoreError, WalletReader, WalletStore};
 use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 use wallet_domain::{
-    Account, Hold, LastTrade, OrderId, Position, StoredLedgerEntry, Ticker, UserId,
+    Account, Hold, LastTrade, Obligation, OrderId, Position, StoredLedgerEntry, Ticker, UserId,
 };
 
 const SHARDS: usize = 64;
@@ -266,6 +266,14 @@ impl<S: WalletStore> WalletStore for CachingStore<S> {
         self.inner.stale_holds(created_before, limit).await
     }
 
+    async fn due_obligations(
+        &self,
+        due_by: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<Obligation>, StoreError> {
+        self.inner.due_obligations(due_by, limit).await
+    }
+
     async fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
         let Some(cache) = &self.cache else {
             return self.inner.commit(changes).await;
@@ -334,6 +342,10 @@ impl<S: WalletReader> WalletReader for CachingStore<S> {
 
     async fn open_holds(&self) -> Result<u64, StoreError> {
         self.inner.open_holds().await
+    }
+
+    async fn open_obligations(&self, user: &UserId) -> Result<Vec<Obligation>, StoreError> {
+        self.inner.open_obligations(user).await
     }
 }
 

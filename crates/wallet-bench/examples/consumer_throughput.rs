@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use wallet_domain::ports::{StoreError, WalletStore};
 use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 use wallet_domain::usecases::WalletService;
-use wallet_domain::{CashOperation, Currency, Hold, Money, UserId};
+use wallet_domain::{CashOperation, Currency, Hold, Money, Obligation, UserId};
 use wallet_kafka::{ConsumerHealth, EmbeddedBroker, KafkaSettings, OrderEventConsumer};
 use wallet_sql::SqlStore;
 use wallet_sql::test_support::TestDatabase;
@@ -121,6 +121,14 @@ impl WalletStore for Timed {
         limit: u32,
     ) -> Result<Vec<Hold>, StoreError> {
         self.inner.stale_holds(created_before, limit).await
+    }
+
+    async fn due_obligations(
+        &self,
+        due_by: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<Obligation>, StoreError> {
+        self.inner.due_obligations(due_by, limit).await
     }
 }
 

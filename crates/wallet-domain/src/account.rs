@@ -20,6 +20,10 @@ pub struct Account {
     pub balance: Money,
     /// Cash reserved by open BUY orders.
     pub blocked_balance: Money,
+    /// Cash that has settled (see [`crate::settlement`]): `balance` less the open obligations'
+    /// cash. Equal to `balance` when fills settle at once. A purchase paid with the proceeds of
+    /// a sale that settles later may leave it below zero until then.
+    pub settled_balance: Decimal,
     /// Optimistic-concurrency version: 0 for an account not stored yet, then 1, 2, … as stored.
     pub version: i64,
     /// When the account was created.
@@ -37,6 +41,7 @@ impl Account {
             currency,
             balance: Money::ZERO,
             blocked_balance: Money::ZERO,
+            settled_balance: Decimal::ZERO,
             version: 0,
             created_at: now,
             updated_at: now,
@@ -50,6 +55,20 @@ impl Account {
         self.balance
             .checked_sub(self.blocked_balance)
             .unwrap_or(Money::ZERO)
+    }
+
+    /// `min(balance, settled_balance) − blocked_balance`, never below zero: what a withdrawal
+    /// may take. Cash from sales that have not settled buys shares but does not leave the
+    /// broker.
+    #[must_use]
+    pub fn withdrawable_balance(&self) -> Money {
+        let cash = self.balance.value().min(self.settled_balance);
+        let withdrawable = cash - self.blocked_balance.value();
+        if withdrawable.is_sign_positive() {
+            Money::from_stored(withdrawable)
+        } else {
+            Money::ZERO
+        }
     }
 
     /// Panics when the account breaks an invariant: a bug, never an input error, and the

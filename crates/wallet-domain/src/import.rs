@@ -379,6 +379,8 @@ fn import_account(
         currency,
         balance,
         blocked_balance: blocked,
+        // The Java wallet settled at once: all its cash is settled.
+        settled_balance: balance.value(),
         version: 0,
         created_at: java.created_at,
         updated_at: now,
@@ -458,11 +460,13 @@ fn opening_entries(
             fee_name: None,
             cash_amount: cash,
             blocked_amount: blocked,
+            settled_amount: cash,
             ticker: ticker.cloned(),
             quantity,
             blocked_quantity: Decimal::ZERO,
             balance_after: account.balance,
             blocked_balance_after: account.blocked_balance,
+            settled_balance_after: account.settled_balance,
             occurred_at: now,
         };
     let mut ledger = vec![entry(

@@ -32,6 +32,8 @@ pub enum EntryType {
     Opening,
     /// A fee charged on a fill (brokerage, the exchange's rates); `fee_name` says which.
     Fee,
+    /// A fill's cash settled on its settlement date: only the settled balance moves.
+    CashSettlement,
 }
 
 text_enum!(EntryType {
@@ -45,6 +47,7 @@ text_enum!(EntryType {
     AssetRelease => "ASSET_RELEASE",
     Opening => "OPENING",
     Fee => "FEE",
+    CashSettlement => "CASH_SETTLEMENT",
 });
 
 /// The kind of a statement line as the broker's Java clients name it (the frontend's and the
@@ -72,6 +75,8 @@ pub enum TransactionType {
     Opening,
     /// A fee charged on a fill (negative).
     Fee,
+    /// A fill's cash settled: the amount is the change of the settled balance.
+    CashSettlement,
 }
 
 text_enum!(TransactionType {
@@ -85,6 +90,7 @@ text_enum!(TransactionType {
     Rejected => "REJECTED",
     Opening => "OPENING",
     Fee => "FEE",
+    CashSettlement => "CASH_SETTLEMENT",
 });
 
 /// An entry as a statement shows it, with the Java wallet's meaning of `amount`.
@@ -115,6 +121,9 @@ impl StatementLine {
             EntryType::AssetRelease => (TransactionType::AssetRelease, None),
             EntryType::Opening => (TransactionType::Opening, Some(entry.cash_amount)),
             EntryType::Fee => (TransactionType::Fee, Some(entry.cash_amount)),
+            EntryType::CashSettlement => {
+                (TransactionType::CashSettlement, Some(entry.settled_amount))
+            }
         };
         StatementLine {
             transaction_type,
@@ -160,6 +169,9 @@ pub struct LedgerEntry {
     pub cash_amount: Decimal,
     /// Signed change of `blocked_balance`.
     pub blocked_amount: Decimal,
+    /// Signed change of `settled_balance`: a cash movement that settles at once, or a
+    /// settlement obligation's cash on its date.
+    pub settled_amount: Decimal,
     /// Instrument, for entries that move shares.
     pub ticker: Option<Ticker>,
     /// Signed change of the position's quantity.
@@ -170,6 +182,8 @@ pub struct LedgerEntry {
     pub balance_after: Money,
     /// Account blocked balance after the entry.
     pub blocked_balance_after: Money,
+    /// Account settled balance after the entry.
+    pub settled_balance_after: Decimal,
     /// When the wallet booked it.
     pub occurred_at: DateTime<Utc>,
 }

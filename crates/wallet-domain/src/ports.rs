@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use rust_decimal::Decimal;
 use thiserror::Error;
 
@@ -14,6 +14,7 @@ use crate::amount::{Money, Price};
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::StoredLedgerEntry;
+use crate::settlement::Obligation;
 use crate::text_enum::text_enum;
 use crate::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 
@@ -67,6 +68,17 @@ pub trait WalletStore: Send + Sync + 'static {
         created_before: DateTime<Utc>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Hold>, StoreError>> + Send;
+
+    /// Up to `limit` open settlement obligations due on or before `due_by`, earliest first:
+    /// the work list of [`crate::usecases::WalletService::settle_due_obligations`].
+    ///
+    /// # Errors
+    /// As [`WalletStore::load`].
+    fn due_obligations(
+        &self,
+        due_by: NaiveDate,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Obligation>, StoreError>> + Send;
 }
 
 /// An account's balance as it stood at a moment, from the ledger's `*_after` fields.
@@ -76,6 +88,8 @@ pub struct BalanceAt {
     pub balance: Money,
     /// Blocked balance after that entry.
     pub blocked_balance: Money,
+    /// Settled balance after that entry.
+    pub settled_balance: Decimal,
     /// When that entry was booked (`None` when the account had no entry yet).
     pub as_of: Option<DateTime<Utc>>,
 }
@@ -159,6 +173,16 @@ pub trait WalletReader: Send + Sync + 'static {
     /// # Errors
     /// As [`WalletReader::account`].
     fn open_holds(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The open settlement obligations of `user`, earliest due first: the settled balance of
+    /// each coming settlement date.
+    ///
+    /// # Errors
+    /// As [`WalletReader::account`].
+    fn open_obligations(
+        &self,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Vec<Obligation>, StoreError>> + Send;
 }
 
 /// The reconciliation of stored figures with the ledger (the `wallet audit` command).

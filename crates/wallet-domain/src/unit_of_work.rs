@@ -14,6 +14,7 @@ use crate::dead_letter::Rejection;
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::LedgerEntry;
+use crate::settlement::Obligation;
 use crate::wallet_event::WalletEvent;
 
 /// The keys a unit of work touches. The store loads every row that exists for them.
@@ -29,6 +30,8 @@ pub struct LoadRequest {
     pub idempotency_keys: BTreeSet<(UserId, String)>,
     /// Deliveries of order events, whose earlier dead-letter decisions are needed.
     pub deliveries: BTreeSet<String>,
+    /// Users whose open settlement obligations are read (a withdrawal's date of availability).
+    pub obligations_of: BTreeSet<UserId>,
 }
 
 /// The rows that exist for a [`LoadRequest`]; absent keys have no row.
@@ -44,6 +47,8 @@ pub struct Snapshot {
     pub idempotency: Vec<IdempotencyRecord>,
     /// Dead-letter decisions found for the requested deliveries.
     pub verdicts: Vec<Verdict>,
+    /// Open settlement obligations of the requested users.
+    pub obligations: Vec<Obligation>,
 }
 
 /// What a unit of work writes, atomically.
@@ -69,6 +74,11 @@ pub struct ChangeSet {
     pub idempotency: Vec<IdempotencyRecord>,
     /// Dead-letter decisions taken by this unit of work (deliveries are new).
     pub verdicts: Vec<Verdict>,
+    /// Settlement obligations the fills of this unit of work created.
+    pub obligations: Vec<Obligation>,
+    /// Open obligations this unit of work settled (`settled_at` set); the store refuses to
+    /// settle one twice.
+    pub settled_obligations: Vec<Obligation>,
 }
 
 impl ChangeSet {
@@ -83,6 +93,8 @@ impl ChangeSet {
             && self.last_trades.is_empty()
             && self.idempotency.is_empty()
             && self.verdicts.is_empty()
+            && self.obligations.is_empty()
+            && self.settled_obligations.is_empty()
     }
 }
 

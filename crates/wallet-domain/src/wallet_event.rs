@@ -34,6 +34,8 @@ pub enum WalletEventType {
     Withdrawn,
     /// A fee charged on a fill; `reason` names the fee.
     FeeCharged,
+    /// A fill's cash settled on its settlement date.
+    CashSettled,
 }
 
 text_enum!(WalletEventType {
@@ -45,6 +47,7 @@ text_enum!(WalletEventType {
     Deposited => "DEPOSITED",
     Withdrawn => "WITHDRAWN",
     FeeCharged => "FEE_CHARGED",
+    CashSettled => "CASH_SETTLED",
 });
 
 /// One outgoing event.

@@ -1,7 +1,8 @@
 //! Property test of the state machine: random interleavings of deposits, withdrawals, order
 //! events (shuffled, so fills arrive before their PENDING and partial fills out of order),
 //! duplicates, malformed payloads and the sweeper's expiry of holds, so that fills also arrive
-//! after a hold was DENIED, RELEASED or EXPIRED, under a random fee schedule. After every step
+//! after a hold was DENIED, RELEASED or EXPIRED, under a random fee schedule and settlement
+//! cycle, with settlement runs between the steps. After every step
 //! the invariants hold; at the end every balance and position equals a deliberately simple
 //! reference model in integer cents and whole shares, and the ledger adds up to the balances.
 
@@ -12,7 +13,9 @@ use std::collections::HashMap;
 use common::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use wallet_domain::{Fee, FeeSchedule, FeeSide, FeeTerms, OrderEvent, WalletBook};
+use wallet_domain::{
+    EventOutcome, Fee, FeeSchedule, FeeSide, FeeTerms, OrderEvent, SettlementCalendar, WalletBook,
+};
 
 const USERS: [&str; 3] = ["ana", "bia", "caio"];
 const TICKERS: [&str; 2] = ["PETR4", "VALE3"];
@@ -35,6 +38,8 @@ enum Step {
     Malformed(String),
     /// The sweeper expires the hold of this order.
     Expire(i64),
+    /// The settlement job settles every open obligation (their dates have come).
+    SettleAll,
 }
 
 /// One order event, as plain integers the model can compute with.
@@ -170,8 +175,9 @@ fn steps_strategy() -> impl Strategy<Value = Vec<Step>> {
     let duplicates = prop::collection::vec(any::<prop::sample::Index>(), 0..8);
     let malformed = prop::collection::vec(malformed_strategy(), 0..4);
     let expiries = prop::collection::vec(1..=10_i64, 0..4);
-    (orders, cash, duplicates, malformed, expiries).prop_flat_map(
-        |(orders, cash, duplicates, malformed, expiries)| {
+    let settlements = 0..3_usize;
+    (orders, cash, duplicates, malformed, expiries, settlements).prop_flat_map(
+        |(orders, cash, duplicates, malformed, expiries, settlements)| {
             let facts: Vec<Fact> = orders.into_iter().flatten().collect();
             let mut steps: Vec<Step> = facts.iter().cloned().map(Step::Event).collect();
             steps.extend(
@@ -186,6 +192,7 @@ fn steps_strategy() -> impl Strategy<Value = Vec<Step>> {
             steps.extend(late);
             steps.extend(malformed.into_iter().map(Step::Malformed));
             steps.extend(expiries.into_iter().map(Step::Expire));
+            steps.extend(std::iter::repeat_n(Step::SettleAll, settlements));
             Just(steps)
                 .prop_shuffle()
                 .prop_map(move |shuffled| early.iter().cloned().chain(shuffled).collect::<Vec<_>>())
@@ -262,11 +269,25 @@ fn schedule_strategy() -> impl Strategy<Value = Vec<ModelFee>> {
     prop::collection::vec(fee, 0..=3)
 }
 
+/// A settlement cycle of 0 (at once) to 3 business days and a few holidays around the tests'
+/// date (2026-05-01).
+fn calendar_strategy() -> impl Strategy<Value = (u32, std::collections::BTreeSet<chrono::NaiveDate>)>
+{
+    let day = (0..14_u64).prop_map(|offset| {
+        chrono::NaiveDate::from_ymd_opt(2026, 4, 28).unwrap() + chrono::Days::new(offset)
+    });
+    (0..=3_u32, prop::collection::btree_set(day, 0..4))
+}
+
 /// The reference model: integer cents and whole shares, the rules of SPEC §3 written as plainly
 /// as possible.
 #[derive(Default)]
 struct Model {
     fees: Vec<ModelFee>,
+    /// Fills settle when the job runs, not at once.
+    deferred: bool,
+    /// Per user, the signed cash of the fills not settled yet.
+    unsettled: HashMap<usize, i64>,
     cash: HashMap<usize, (i64, i64)>,
     shares: HashMap<(usize, usize), (i64, i64)>,
     orders: HashMap<i64, ModelOrder>,
@@ -429,6 +450,9 @@ impl Model {
                     }
                     self.cash
                         .insert(fact.user, (balance - paid, blocked - from_reserved));
+                    if self.deferred {
+                        *self.unsettled.entry(fact.user).or_default() -= paid;
+                    }
                     self.shares.insert(
                         (fact.user, fact.ticker),
                         (quantity + step_shares, blocked_shares),
@@ -443,6 +467,9 @@ impl Model {
                     }
                     self.cash
                         .insert(fact.user, (balance + step_cents - step_fees, blocked));
+                    if self.deferred {
+                        *self.unsettled.entry(fact.user).or_default() += step_cents - step_fees;
+                    }
                     self.shares.insert(
                         (fact.user, fact.ticker),
                         (quantity - step_shares, blocked_shares - from_reserved),
@@ -492,11 +519,17 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_book_agrees_with_the_reference_model(steps in steps_strategy(), fees in schedule_strategy()) {
+    fn the_book_agrees_with_the_reference_model(
+        steps in steps_strategy(),
+        fees in schedule_strategy(),
+        (cycle_days, holidays) in calendar_strategy(),
+    ) {
         let schedule = FeeSchedule::new(fees.iter().enumerate().map(|(index, fee)| fee.domain(index)).collect()).unwrap();
+        let calendar = SettlementCalendar::new(cycle_days, holidays).unwrap();
         let mut book = WalletBook::new(Default::default(), wallet_domain::Currency::BRL)
-            .with_fees(std::sync::Arc::new(schedule));
-        let mut model = Model { fees, ..Model::default() };
+            .with_fees(std::sync::Arc::new(schedule))
+            .with_settlement(std::sync::Arc::new(calendar.clone()));
+        let mut model = Model { fees, deferred: cycle_days > 0, ..Model::default() };
         for step in &steps {
             match step {
                 Step::Deposit { user: index, cents } => {
@@ -505,7 +538,10 @@ proptest! {
                 }
                 Step::Withdraw { user: index, cents } => {
                     let refused = book.withdraw(&cash(USERS[*index], &money(*cents)), now()).is_err();
-                    let covered = model.cash.get(index).is_some_and(|(balance, blocked)| balance - blocked >= *cents);
+                    let unsettled = model.unsettled.get(index).copied().unwrap_or_default();
+                    let covered = model.cash.get(index).is_some_and(|(balance, blocked)| {
+                        (*balance).min(balance - unsettled) - blocked >= *cents
+                    });
                     prop_assert_eq!(refused, !covered, "withdrawal of {} by {}", cents, USERS[*index]);
                     if covered {
                         model.cash.get_mut(index).unwrap().0 -= cents;
@@ -515,6 +551,17 @@ proptest! {
                     let event = OrderEvent::parse(fact.json().as_bytes()).unwrap();
                     book.apply_order_event(&event, now());
                     model.apply(fact);
+                }
+                Step::SettleAll => {
+                    for name in USERS {
+                        let open: Vec<_> = book.open_obligations(&user(name)).cloned().collect();
+                        for obligation in open {
+                            prop_assert!(calendar.is_business_day(obligation.due_date));
+                            prop_assert!(obligation.due_date > obligation.trade_date || !calendar.is_business_day(obligation.trade_date));
+                            prop_assert_eq!(book.settle_obligation(&obligation, now()), EventOutcome::Applied);
+                        }
+                    }
+                    model.unsettled.clear();
                 }
                 Step::Expire(order_id) => {
                     book.expire_hold(order(*order_id), now());
@@ -538,6 +585,12 @@ proptest! {
                 let cash_sum: Decimal = entries.iter().map(|entry| entry.cash_amount).sum();
                 let blocked_sum: Decimal = entries.iter().map(|entry| entry.blocked_amount).sum();
                 prop_assert_eq!((cash_sum, blocked_sum), (account.balance.value(), account.blocked_balance.value()));
+                let settled_sum: Decimal = entries.iter().map(|entry| entry.settled_amount).sum();
+                prop_assert_eq!(settled_sum, account.settled_balance, "settled cash of {}", name);
+                let unsettled = model.unsettled.get(&index).copied().unwrap_or_default();
+                prop_assert_eq!(cents(account.settled_balance), cents(account.balance.value()) - unsettled, "settled balance of {}", name);
+                let open: Decimal = book.open_obligations(&user(name)).map(|obligation| obligation.cash_amount).sum();
+                prop_assert_eq!(account.balance.value() - account.settled_balance, open, "obligations of {}", name);
             }
             for (ticker_index, symbol) in TICKERS.iter().enumerate() {
                 let position = book.position(&user(name), &ticker(symbol));

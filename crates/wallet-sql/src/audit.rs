@@ -1,7 +1,9 @@
 //! `LedgerAudit` over the store (SPEC §3 "Ledger"): every account's balance must equal the sum of its
 //! ledger entries' cash effects, its blocked balance both the sum of its entries' blocked
 //! effects and the reserved cash of its active BUY holds; every position's quantity and
-//! blocked quantity likewise, against the ledger and the active SELL holds.
+//! blocked quantity likewise, against the ledger and the active SELL holds; its settled
+//! balance the sum of its entries' settled effects, and what is not settled yet (balance less
+//! settled balance) the cash of its open settlement obligations.
 //!
 //! MySQL sums exactly in SQL (`SUM` of `DECIMAL` is exact). SQLite cannot sum decimal text
 //! without going through floats, so there the same queries return the rows unsummed and the
@@ -60,8 +62,8 @@ impl SqlStore {
     ) -> Result<(), StoreError> {
         for row in self
             .audit_rows(
-                "user_id, balance, blocked_balance FROM accounts",
-                None,
+                "user_id, balance, blocked_balance, settled_balance FROM accounts",
+                Only::All,
                 user,
             )
             .await?
@@ -72,11 +74,14 @@ impl SqlStore {
             stored(figures, &owner, "balance", balance);
             stored(figures, &owner, "blocked_balance", blocked);
             stored(figures, &owner, "blocked_balance (ledger)", blocked);
+            let settled = self.dialect.get_decimal(&row, "settled_balance")?;
+            stored(figures, &owner, "settled_balance", settled);
+            stored(figures, &owner, "unsettled cash", balance - settled);
         }
         for row in self
             .audit_rows(
                 "user_id, ticker, quantity, blocked_quantity FROM positions",
-                None,
+                Only::All,
                 user,
             )
             .await?
@@ -116,15 +121,17 @@ impl SqlStore {
                     "blocked_amount",
                     "quantity",
                     "blocked_quantity",
+                    "settled_amount",
                 ],
                 &["user_id", "ticker"],
-                None,
+                Only::All,
                 user,
             )
             .await?;
         for ((owner, ticker), sums) in ledger {
             expected(figures, &owner, "balance", sums[0]);
             expected(figures, &owner, "blocked_balance (ledger)", sums[1]);
+            expected(figures, &owner, "settled_balance", sums[4]);
             if let Some(ticker) = ticker {
                 expected(figures, &owner, &format!("quantity {ticker}"), sums[2]);
                 expected(
@@ -138,7 +145,7 @@ impl SqlStore {
         Ok(())
     }
 
-    /// What the active holds reserve.
+    /// What the active holds reserve and the open settlement obligations owe.
     async fn hold_figures(
         &self,
         figures: &mut Figures,
@@ -149,7 +156,7 @@ impl SqlStore {
                 "holds",
                 &["reserved_amount"],
                 &["user_id"],
-                Some("BUY"),
+                Only::ActiveHolds("BUY"),
                 user,
             )
             .await?;
@@ -161,10 +168,22 @@ impl SqlStore {
                 "holds",
                 &["reserved_quantity"],
                 &["user_id", "ticker"],
-                Some("SELL"),
+                Only::ActiveHolds("SELL"),
                 user,
             )
             .await?;
+        let open = self
+            .audit_sums(
+                "settlement_obligations",
+                &["cash_amount"],
+                &["user_id"],
+                Only::OpenObligations,
+                user,
+            )
+            .await?;
+        for ((owner, _), sums) in open {
+            expected(figures, &owner, "unsettled cash", sums[0]);
+        }
         for ((owner, ticker), sums) in sells {
             let ticker = ticker.unwrap_or_default();
             expected(
@@ -177,19 +196,15 @@ impl SqlStore {
         Ok(())
     }
 
-    /// `SELECT <columns_and_table> [WHERE active holds of side] [AND user_id = ?]`.
+    /// `SELECT <columns_and_table> WHERE <only> [AND user_id = ?]`.
     async fn audit_rows(
         &self,
         columns_and_table: &str,
-        hold_side: Option<&str>,
+        only: Only,
         user: Option<&str>,
     ) -> Result<Vec<sea_orm::QueryResult>, StoreError> {
         let mut query = Query::new(&format!("SELECT {columns_and_table} WHERE 1 = 1"));
-        if let Some(side) = hold_side {
-            query
-                .sql(&format!(" AND status IN {} AND side = ", *ACTIVE_STATUSES))
-                .bind(side);
-        }
+        only.restrict(&mut query);
         if let Some(user) = user {
             query.sql(" AND user_id = ").bind(user);
         }
@@ -197,13 +212,13 @@ impl SqlStore {
     }
 
     /// Sums of `amounts` of `table` grouped by `groups` (`user_id` and optionally `ticker`),
-    /// for active holds of `hold_side` when given: in SQL on MySQL, here on SQLite.
+    /// of the rows `only` keeps: in SQL on MySQL, here on SQLite.
     async fn audit_sums(
         &self,
         table: &str,
         amounts: &[&str],
         groups: &[&str],
-        hold_side: Option<&str>,
+        only: Only,
         user: Option<&str>,
     ) -> Result<BTreeMap<(String, Option<String>), Vec<Decimal>>, StoreError> {
         let group_list = groups.join(", ");
@@ -217,11 +232,7 @@ impl SqlStore {
                     "SELECT {group_list}, {} FROM {table} WHERE 1 = 1",
                     sums.join(", ")
                 ));
-                if let Some(side) = hold_side {
-                    query
-                        .sql(&format!(" AND status IN {} AND side = ", *ACTIVE_STATUSES))
-                        .bind(side);
-                }
+                only.restrict(&mut query);
                 if let Some(user) = user {
                     query.sql(" AND user_id = ").bind(user);
                 }
@@ -231,7 +242,7 @@ impl SqlStore {
             Dialect::Sqlite => {
                 self.audit_rows(
                     &format!("{group_list}, {} FROM {table}", amounts.join(", ")),
-                    hold_side,
+                    only,
                     user,
                 )
                 .await?
@@ -256,6 +267,32 @@ impl SqlStore {
             }
         }
         Ok(sums)
+    }
+}
+
+/// The rows of a table an audit query reads.
+#[derive(Debug, Clone, Copy)]
+enum Only {
+    All,
+    /// Active holds of a side.
+    ActiveHolds(&'static str),
+    /// Settlement obligations not settled yet.
+    OpenObligations,
+}
+
+impl Only {
+    fn restrict(self, query: &mut Query) {
+        match self {
+            Only::All => {}
+            Only::ActiveHolds(side) => {
+                query
+                    .sql(&format!(" AND status IN {} AND side = ", *ACTIVE_STATUSES))
+                    .bind(side);
+            }
+            Only::OpenObligations => {
+                query.sql(" AND settled_at IS NULL");
+            }
+        }
     }
 }
 

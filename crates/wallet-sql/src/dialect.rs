@@ -73,6 +73,32 @@ impl Dialect {
         }
     }
 
+    /// An optional instant as a bind value (see [`Dialect::time`]).
+    pub(crate) fn optional_time(self, value: Option<DateTime<Utc>>) -> Value {
+        match (self, value) {
+            (_, Some(value)) => self.time(value),
+            (Dialect::MySql, None) => Value::ChronoDateTime(None),
+            (Dialect::Sqlite, None) => Value::String(None),
+        }
+    }
+
+    /// The nullable instant in column `column` of `row`.
+    pub(crate) fn get_optional_time(
+        self,
+        row: &QueryResult,
+        column: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let present = match self {
+            Dialect::MySql => get::<Option<NaiveDateTime>>(row, column)?.is_some(),
+            Dialect::Sqlite => get::<Option<String>>(row, column)?.is_some(),
+        };
+        if present {
+            self.get_time(row, column).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// The amount in column `column` of `row`.
     pub(crate) fn get_decimal(
         self,

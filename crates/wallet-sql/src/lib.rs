@@ -25,6 +25,7 @@ mod audit;
 mod dialect;
 mod error;
 mod java;
+mod obligations;
 mod outbox;
 mod reader;
 mod rows;
@@ -36,6 +37,7 @@ pub mod test_support;
 mod unit_of_work;
 
 pub use java::read_java_wallet;
+pub use obligations::DUE_OBLIGATIONS_MAX;
 pub use outbox::OUTBOX_BATCH_MAX;
 pub use reader::STATEMENT_PAGE_MAX;
 pub use settings::DatabaseSettings;

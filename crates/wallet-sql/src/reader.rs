@@ -1,5 +1,6 @@
 //! `WalletReader`: the reads of the HTTP API and the dashboard, each one indexed query.
 
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
@@ -7,12 +8,13 @@ use rust_decimal::Decimal;
 use sea_orm::Value;
 use wallet_domain::ports::{BalanceAt, StoreError, WalletReader};
 use wallet_domain::{
-    Account, Hold, HoldStatus, LastTrade, Money, OrderId, Position, StoredLedgerEntry, Ticker,
-    UserId,
+    Account, Hold, HoldStatus, LastTrade, Money, Obligation, OrderId, Position, StoredLedgerEntry,
+    Ticker, UserId,
 };
 
 use crate::SqlStore;
 use crate::dialect::get;
+use crate::obligations;
 use crate::rows;
 use crate::statements::{IN_LIST_KEYS_MAX, Query, in_list};
 
@@ -108,8 +110,8 @@ impl WalletReader for SqlStore {
         at: DateTime<Utc>,
     ) -> Result<Option<BalanceAt>, StoreError> {
         let mut query = Query::new(
-            "SELECT balance_after, blocked_balance_after, occurred_at FROM ledger_entries \
-             WHERE user_id = ",
+            "SELECT balance_after, blocked_balance_after, settled_balance_after, occurred_at \
+             FROM ledger_entries WHERE user_id = ",
         );
         query
             .bind(user.as_str())
@@ -122,6 +124,7 @@ impl WalletReader for SqlStore {
                 blocked_balance: Money::from_stored(
                     self.dialect.get_decimal(row, "blocked_balance_after")?,
                 ),
+                settled_balance: self.dialect.get_decimal(row, "settled_balance_after")?,
                 as_of: Some(self.dialect.get_time(row, "occurred_at")?),
             }));
         }
@@ -129,6 +132,7 @@ impl WalletReader for SqlStore {
         Ok(self.account(user).await?.map(|_| BalanceAt {
             balance: Money::ZERO,
             blocked_balance: Money::ZERO,
+            settled_balance: Decimal::ZERO,
             as_of: None,
         }))
     }
@@ -157,5 +161,9 @@ impl WalletReader for SqlStore {
         let rows = self.query_all(query).await?;
         let count: i64 = rows.first().map_or(Ok(0), |row| get(row, "open_holds"))?;
         Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn open_obligations(&self, user: &UserId) -> Result<Vec<Obligation>, StoreError> {
+        obligations::open_of(self, &BTreeSet::from([user.clone()])).await
     }
 }

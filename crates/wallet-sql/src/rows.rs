@@ -18,6 +18,7 @@ pub(crate) const ACCOUNT_COLUMNS: &[&str] = &[
     "currency",
     "balance",
     "blocked_balance",
+    "settled_balance",
     "version",
     "created_at",
     "updated_at",
@@ -65,11 +66,13 @@ pub(crate) const LEDGER_COLUMNS: &[&str] = &[
     "fee_name",
     "cash_amount",
     "blocked_amount",
+    "settled_amount",
     "ticker",
     "quantity",
     "blocked_quantity",
     "balance_after",
     "blocked_balance_after",
+    "settled_balance_after",
     "occurred_at",
 ];
 
@@ -81,6 +84,7 @@ pub(crate) const IDEMPOTENCY_COLUMNS: &[&str] = &[
     "currency",
     "balance",
     "blocked_balance",
+    "settled_balance",
     "account_version",
     "account_created_at",
     "account_updated_at",
@@ -111,6 +115,7 @@ pub(crate) fn account(dialect: Dialect, row: &QueryResult) -> Result<Account, St
         currency: currency(row, "currency")?,
         balance: Money::from_stored(dialect.get_decimal(row, "balance")?),
         blocked_balance: Money::from_stored(dialect.get_decimal(row, "blocked_balance")?),
+        settled_balance: dialect.get_decimal(row, "settled_balance")?,
         version: get(row, "version")?,
         created_at: dialect.get_time(row, "created_at")?,
         updated_at: dialect.get_time(row, "updated_at")?,
@@ -124,6 +129,7 @@ pub(crate) fn account_values(dialect: Dialect, account: &Account, version: i64) 
         Value::from(account.currency.code()),
         dialect.decimal(account.balance.value()),
         dialect.decimal(account.blocked_balance.value()),
+        dialect.decimal(account.settled_balance),
         Value::from(version),
         dialect.time(account.created_at),
         dialect.time(account.updated_at),
@@ -241,6 +247,7 @@ pub(crate) fn ledger_entry(
             fee_name: get(row, "fee_name")?,
             cash_amount: dialect.get_decimal(row, "cash_amount")?,
             blocked_amount: dialect.get_decimal(row, "blocked_amount")?,
+            settled_amount: dialect.get_decimal(row, "settled_amount")?,
             ticker,
             quantity: dialect.get_decimal(row, "quantity")?,
             blocked_quantity: dialect.get_decimal(row, "blocked_quantity")?,
@@ -248,6 +255,7 @@ pub(crate) fn ledger_entry(
             blocked_balance_after: Money::from_stored(
                 dialect.get_decimal(row, "blocked_balance_after")?,
             ),
+            settled_balance_after: dialect.get_decimal(row, "settled_balance_after")?,
             occurred_at: dialect.get_time(row, "occurred_at")?,
         },
     })
@@ -263,6 +271,7 @@ pub(crate) fn ledger_values(dialect: Dialect, entry: &LedgerEntry) -> Vec<Value>
         Value::String(entry.fee_name.as_ref().map(|name| Box::new(name.clone()))),
         dialect.decimal(entry.cash_amount),
         dialect.decimal(entry.blocked_amount),
+        dialect.decimal(entry.settled_amount),
         Value::String(
             entry
                 .ticker
@@ -273,6 +282,7 @@ pub(crate) fn ledger_values(dialect: Dialect, entry: &LedgerEntry) -> Vec<Value>
         dialect.decimal(entry.blocked_quantity),
         dialect.decimal(entry.balance_after.value()),
         dialect.decimal(entry.blocked_balance_after.value()),
+        dialect.decimal(entry.settled_balance_after),
         dialect.time(entry.occurred_at),
     ]
 }
@@ -292,6 +302,7 @@ pub(crate) fn idempotency(
             currency: currency(row, "currency")?,
             balance: Money::from_stored(dialect.get_decimal(row, "balance")?),
             blocked_balance: Money::from_stored(dialect.get_decimal(row, "blocked_balance")?),
+            settled_balance: dialect.get_decimal(row, "settled_balance")?,
             version: get(row, "account_version")?,
             created_at: dialect.get_time(row, "account_created_at")?,
             updated_at: dialect.get_time(row, "account_updated_at")?,
@@ -309,6 +320,7 @@ pub(crate) fn idempotency_values(dialect: Dialect, record: &IdempotencyRecord) -
         Value::from(record.account.currency.code()),
         dialect.decimal(record.account.balance.value()),
         dialect.decimal(record.account.blocked_balance.value()),
+        dialect.decimal(record.account.settled_balance),
         Value::from(record.account.version),
         dialect.time(record.account.created_at),
         dialect.time(record.account.updated_at),

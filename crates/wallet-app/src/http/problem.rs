@@ -41,6 +41,11 @@ pub struct Problem {
     /// Per-check results, on readiness failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checks: Option<serde_json::Value>,
+    /// FUNDS_NOT_SETTLED: the exchange date on which the amount asked for becomes withdrawable,
+    /// when a coming settlement makes it so.
+    #[serde(rename = "withdrawableOn", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date, example = "2027-04-23")]
+    pub withdrawable_on: Option<chrono::NaiveDate>,
 }
 
 /// Error responses every `/api/v1/wallet` route may give, for the OpenAPI description.
@@ -88,6 +93,15 @@ pub enum ApiError {
     /// Withdrawal above the available balance.
     #[error("{0}")]
     InsufficientFunds(String),
+    /// Withdrawal within the available balance but above the withdrawable one: sale proceeds
+    /// that have not settled yet.
+    #[error("{detail}")]
+    FundsNotSettled {
+        /// What was refused, with the amounts.
+        detail: String,
+        /// When the amount becomes withdrawable, if a coming settlement makes it so.
+        withdrawable_on: Option<chrono::NaiveDate>,
+    },
     /// The account does not exist.
     #[error("{0}")]
     AccountNotFound(String),
@@ -131,6 +145,7 @@ impl ApiError {
             ApiError::InvalidIdempotencyKey(_) => "INVALID_IDEMPOTENCY_KEY",
             ApiError::BadRequest(_) => "BAD_REQUEST",
             ApiError::InsufficientFunds(_) => "INSUFFICIENT_FUNDS",
+            ApiError::FundsNotSettled { .. } => "FUNDS_NOT_SETTLED",
             ApiError::AccountNotFound(_) => "ACCOUNT_NOT_FOUND",
             ApiError::HoldNotFound(_) => "HOLD_NOT_FOUND",
             ApiError::IdempotencyConflict(_) => "IDEMPOTENCY_CONFLICT",
@@ -160,7 +175,9 @@ impl ResponseError for ApiError {
             | ApiError::InvalidTimestamp(_)
             | ApiError::InvalidIdempotencyKey(_)
             | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::InsufficientFunds(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::InsufficientFunds(_) | ApiError::FundsNotSettled { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::AccountNotFound(_) | ApiError::HoldNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::IdempotencyConflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -185,7 +202,14 @@ impl ResponseError for ApiError {
             }
             other => other.to_string(),
         };
-        let mut response = problem_response(status, self.code(), detail, None);
+        let mut problem = Problem::new(status, self.code(), detail, None);
+        if let ApiError::FundsNotSettled {
+            withdrawable_on, ..
+        } = self
+        {
+            problem.withdrawable_on = *withdrawable_on;
+        }
+        let mut response = problem.into_response();
         if let ApiError::Unauthorized(_) = self {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -204,17 +228,33 @@ pub fn problem_response(
     detail: String,
     checks: Option<serde_json::Value>,
 ) -> HttpResponse {
-    let problem = Problem {
-        problem_type: format!("urn:broker-wallet:problem:{}", code.to_ascii_lowercase()),
-        title: status.canonical_reason().unwrap_or("Error").to_owned(),
-        status: status.as_u16(),
-        detail,
-        code: code.to_owned(),
-        checks,
-    };
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-        .json(problem)
+    Problem::new(status, code, detail, checks).into_response()
+}
+
+impl Problem {
+    fn new(
+        status: StatusCode,
+        code: &str,
+        detail: String,
+        checks: Option<serde_json::Value>,
+    ) -> Problem {
+        Problem {
+            problem_type: format!("urn:broker-wallet:problem:{}", code.to_ascii_lowercase()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            checks,
+            withdrawable_on: None,
+        }
+    }
+
+    fn into_response(self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+            .json(self)
+    }
 }
 
 /// Writes an error and all its sources, `outer: inner: innermost`.
@@ -256,6 +296,12 @@ impl From<CashError> for ApiError {
         match error {
             CashError::AccountNotFound(_) => ApiError::AccountNotFound(error.to_string()),
             CashError::InsufficientFunds { .. } => ApiError::InsufficientFunds(error.to_string()),
+            CashError::NotYetSettled {
+                withdrawable_on, ..
+            } => ApiError::FundsNotSettled {
+                detail: error.to_string(),
+                withdrawable_on,
+            },
             CashError::Amount(amount) => ApiError::InvalidAmount(amount.to_string()),
             CashError::IdempotencyConflict(_) => ApiError::IdempotencyConflict(error.to_string()),
         }

@@ -65,10 +65,10 @@ async fn sweep<S: WalletStore>(
             .await
         {
             Ok(sweep) => {
-                if sweep.expired > 0 {
-                    tracing::info!(expired = sweep.expired, "sweeper released expired holds");
+                if sweep.applied > 0 {
+                    tracing::info!(expired = sweep.applied, "sweeper released expired holds");
                 }
-                metrics::counter!(HOLDS_EXPIRED_TOTAL).increment(sweep.expired as u64);
+                metrics::counter!(HOLDS_EXPIRED_TOTAL).increment(sweep.applied as u64);
                 // A full batch may hide more: sweep again at once.
                 if !sweep.more || *shutdown.borrow() {
                     break;

@@ -12,6 +12,7 @@ use crate::fees::FeeSchedule;
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::{LedgerEntry, StatementLine};
+use crate::settlement::{Obligation, SettlementCalendar};
 use crate::unit_of_work::{ChangeSet, IdempotencyRecord, Snapshot, Verdict};
 use crate::wallet_event::{WalletEvent, WalletEventType};
 
@@ -36,6 +37,7 @@ impl<T> Tracked<T> {
 pub struct WalletBook {
     default_currency: Currency,
     fees: Arc<FeeSchedule>,
+    calendar: Arc<SettlementCalendar>,
     accounts: HashMap<UserId, Tracked<Account>>,
     positions: HashMap<(UserId, Ticker), Tracked<Position>>,
     holds: HashMap<OrderId, Tracked<Hold>>,
@@ -46,6 +48,9 @@ pub struct WalletBook {
     ledger: Vec<LedgerEntry>,
     outbox: Vec<WalletEvent>,
     last_trades: HashMap<Ticker, LastTrade>,
+    open_obligations: Vec<Obligation>,
+    new_obligations: Vec<Obligation>,
+    settled_obligations: Vec<Obligation>,
 }
 
 impl WalletBook {
@@ -55,6 +60,7 @@ impl WalletBook {
         WalletBook {
             default_currency,
             fees: Arc::new(FeeSchedule::none()),
+            calendar: Arc::new(SettlementCalendar::immediate()),
             accounts: snapshot
                 .accounts
                 .into_iter()
@@ -90,6 +96,9 @@ impl WalletBook {
             ledger: Vec::new(),
             outbox: Vec::new(),
             last_trades: HashMap::new(),
+            open_obligations: snapshot.obligations,
+            new_obligations: Vec::new(),
+            settled_obligations: Vec::new(),
         }
     }
 
@@ -98,6 +107,44 @@ impl WalletBook {
     pub fn with_fees(mut self, fees: Arc<FeeSchedule>) -> Self {
         self.fees = fees;
         self
+    }
+
+    /// Settles fills on `calendar`'s cycle (at once by default).
+    #[must_use]
+    pub fn with_settlement(mut self, calendar: Arc<SettlementCalendar>) -> Self {
+        self.calendar = calendar;
+        self
+    }
+
+    /// The settlement cycle of the fills this book books.
+    #[must_use]
+    pub fn calendar(&self) -> &SettlementCalendar {
+        &self.calendar
+    }
+
+    /// The open obligations of `user`: those loaded and those this book created.
+    pub fn open_obligations<'a>(
+        &'a self,
+        user: &'a UserId,
+    ) -> impl Iterator<Item = &'a Obligation> {
+        self.open_obligations
+            .iter()
+            .chain(&self.new_obligations)
+            .filter(move |obligation| &obligation.user_id == user)
+            .filter(|obligation| {
+                !self
+                    .settled_obligations
+                    .iter()
+                    .any(|settled| settled.key == obligation.key)
+            })
+    }
+
+    pub(crate) fn add_obligation(&mut self, obligation: Obligation) {
+        self.new_obligations.push(obligation);
+    }
+
+    pub(crate) fn mark_settled(&mut self, obligation: Obligation) {
+        self.settled_obligations.push(obligation);
     }
 
     /// The fees this book charges on fills.
@@ -249,11 +296,13 @@ impl WalletBook {
             fee_name: entry.fee_name,
             cash_amount: entry.cash_amount,
             blocked_amount: entry.blocked_amount,
+            settled_amount: entry.settled_amount,
             ticker: entry.ticker,
             quantity: entry.quantity,
             blocked_quantity: entry.blocked_quantity,
             balance_after: account.balance,
             blocked_balance_after: account.blocked_balance,
+            settled_balance_after: account.settled_balance,
             occurred_at: now,
         };
         let announcement = Announcement {
@@ -282,6 +331,7 @@ impl WalletBook {
             after.balance = Money::from_stored(after.balance.value() + entry.cash_amount);
             after.blocked_balance =
                 Money::from_stored(after.blocked_balance.value() + entry.blocked_amount);
+            after.settled_balance += entry.settled_amount;
             self.book(entry, event, &after, now);
         }
     }
@@ -342,6 +392,8 @@ impl WalletBook {
             last_trades,
             idempotency: self.new_idempotency,
             verdicts: self.new_verdicts,
+            obligations: self.new_obligations,
+            settled_obligations: self.settled_obligations,
         }
     }
 }
@@ -355,6 +407,7 @@ pub(crate) struct LedgerDraft {
     pub fee_name: Option<String>,
     pub cash_amount: Decimal,
     pub blocked_amount: Decimal,
+    pub settled_amount: Decimal,
     pub ticker: Option<Ticker>,
     pub quantity: Decimal,
     pub blocked_quantity: Decimal,

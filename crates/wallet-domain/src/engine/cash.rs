@@ -1,6 +1,6 @@
 //! Deposits and withdrawals (SPEC §5), through the same book and ledger as order events.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use thiserror::Error;
 use uuid::Uuid;
@@ -11,6 +11,7 @@ use crate::account::Account;
 use crate::amount::{AmountError, Money};
 use crate::ids::UserId;
 use crate::ledger::EntryType;
+use crate::settlement::Obligation;
 use crate::unit_of_work::IdempotencyRecord;
 use crate::wallet_event::WalletEventType;
 
@@ -44,6 +45,21 @@ pub enum CashError {
     /// The balance would reach 10^15.
     #[error(transparent)]
     Amount(#[from] AmountError),
+    /// Withdrawal within the available balance but above the withdrawable one: part of the
+    /// cash comes from sales that have not settled yet.
+    #[error(
+        "not yet withdrawable: withdrawable {withdrawable}, requested {requested}{}",
+        withdrawable_on.map(|date| format!(", withdrawable on {date}")).unwrap_or_default()
+    )]
+    NotYetSettled {
+        /// Withdrawable balance now.
+        withdrawable: Money,
+        /// Requested amount.
+        requested: Money,
+        /// The first settlement date on which the amount becomes withdrawable, if any open
+        /// obligation makes it so.
+        withdrawable_on: Option<NaiveDate>,
+    },
     /// The idempotency key was used before for a different request.
     #[error("idempotency key `{0}` was already used for a different request")]
     IdempotencyConflict(String),
@@ -83,6 +99,8 @@ impl WalletBook {
                 Account::open(operation.user_id.clone(), self.default_currency(), now)
             });
         account.balance = account.balance.checked_add(operation.amount, "balance")?;
+        // Deposited cash is settled cash.
+        account.settled_balance += operation.amount.value();
         Ok(self.book_cash(operation, account, EntryType::Deposit, now))
     }
 
@@ -90,7 +108,7 @@ impl WalletBook {
     ///
     /// # Errors
     /// [`CashError::AccountNotFound`], [`CashError::InsufficientFunds`],
-    /// [`CashError::IdempotencyConflict`].
+    /// [`CashError::NotYetSettled`], [`CashError::IdempotencyConflict`].
     pub fn withdraw(
         &mut self,
         operation: &CashOperation,
@@ -109,12 +127,36 @@ impl WalletBook {
                 requested: operation.amount,
             });
         }
+        let withdrawable = account.withdrawable_balance();
+        if withdrawable < operation.amount {
+            return Err(CashError::NotYetSettled {
+                withdrawable,
+                requested: operation.amount,
+                withdrawable_on: self.withdrawable_on(&account, operation.amount),
+            });
+        }
         // Available is at most the balance, so this never goes below zero.
         account.balance = account
             .balance
             .checked_sub(operation.amount)
             .unwrap_or(Money::ZERO);
+        account.settled_balance -= operation.amount.value();
         Ok(self.book_cash(operation, account, EntryType::Withdrawal, now))
+    }
+
+    /// The first due date of `account`'s open obligations on which `amount` becomes
+    /// withdrawable, balances otherwise as they are.
+    fn withdrawable_on(&self, account: &Account, amount: Money) -> Option<NaiveDate> {
+        let mut open: Vec<&Obligation> = self.open_obligations(&account.user_id).collect();
+        open.sort_by_key(|obligation| obligation.due_date);
+        let mut projected = account.clone();
+        for obligation in open {
+            projected.settled_balance += obligation.cash_amount;
+            if projected.withdrawable_balance() >= amount {
+                return Some(obligation.due_date);
+            }
+        }
+        None
     }
 
     fn replay(
@@ -154,6 +196,7 @@ impl WalletBook {
                 fee_name: None,
                 cash_amount: signed,
                 blocked_amount: Decimal::ZERO,
+                settled_amount: signed,
                 ticker: None,
                 quantity: Decimal::ZERO,
                 blocked_quantity: Decimal::ZERO,

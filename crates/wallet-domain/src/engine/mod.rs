@@ -8,6 +8,7 @@
 
 mod book;
 mod cash;
+mod clearing;
 mod order;
 mod release;
 mod reserve;

@@ -153,6 +153,7 @@ pub(super) fn take_remainder(
         fee_name: None,
         cash_amount: Decimal::ZERO,
         blocked_amount: Decimal::ZERO,
+        settled_amount: Decimal::ZERO,
         ticker: Some(hold.ticker.clone()),
         quantity: Decimal::ZERO,
         blocked_quantity: Decimal::ZERO,

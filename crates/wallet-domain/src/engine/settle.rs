@@ -24,6 +24,7 @@ use crate::fees::{FeeCharge, FeeSchedule};
 use crate::hold::{Hold, HoldStatus, Side};
 use crate::ledger::EntryType;
 use crate::order_event::{Fill, OrderEvent};
+use crate::settlement::{Obligation, SettlementCalendar};
 use crate::wallet_event::WalletEventType;
 
 /// The part of a fill not settled yet.
@@ -101,6 +102,7 @@ impl FillStep {
                     fee_name: Some(charge.name.clone()),
                     cash_amount: -charge.amount.value(),
                     blocked_amount: -from_reservation.value(),
+                    settled_amount: Decimal::ZERO,
                     ticker: Some(hold.ticker.clone()),
                     quantity: Decimal::ZERO,
                     blocked_quantity: Decimal::ZERO,
@@ -167,6 +169,7 @@ impl WalletBook {
         entry.step_key = steps::fill(hold.order_id, entry.entry_type, fill.filled_quantity);
         let mut entries = vec![entry];
         entries.extend(step.fee_entries(&hold, fill.filled_quantity, left_for_fees));
+        let obligation = self.settle_cash(&mut account, &mut entries, &hold, now);
         hold.filled_quantity = fill.filled_quantity;
         hold.filled_amount = step.cumulative_value;
         hold.status = hold.status.after_fill(is_final);
@@ -194,11 +197,45 @@ impl WalletBook {
             bookings.push((entry, kind.because(label)));
         }
         self.book_in_turn(&before, bookings, now);
+        if let Some(obligation) = obligation {
+            self.add_obligation(obligation);
+        }
         self.record_trade(&hold.ticker, fill.executed_price, now);
         self.put_position(position);
         self.put_account(account);
         self.put_hold(hold);
         EventOutcome::Applied
+    }
+
+    /// The cash side of a fill step's `entries`: settled at once when the cycle is 0 (the
+    /// settled balance moves with the balance), else owed on the due date as the obligation
+    /// returned.
+    fn settle_cash(
+        &self,
+        account: &mut Account,
+        entries: &mut [LedgerDraft],
+        hold: &Hold,
+        now: DateTime<Utc>,
+    ) -> Option<Obligation> {
+        let net: Decimal = entries.iter().map(|entry| entry.cash_amount).sum();
+        if self.calendar().is_immediate() {
+            for entry in entries.iter_mut() {
+                entry.settled_amount = entry.cash_amount;
+            }
+            account.settled_balance += net;
+            return None;
+        }
+        let trade_date = SettlementCalendar::trade_date(now);
+        Some(Obligation {
+            key: entries.first().map(|entry| entry.step_key.clone())?,
+            user_id: hold.user_id.clone(),
+            order_id: hold.order_id,
+            trade_date,
+            due_date: self.calendar().due_date(trade_date),
+            cash_amount: net,
+            settled_at: None,
+            created_at: now,
+        })
     }
 
     /// Closes an order whose partial fills settled everything: releases the rest of the
@@ -297,6 +334,7 @@ fn settle_buy(
         fee_name: None,
         cash_amount: -cost.value(),
         blocked_amount: -cost_from_reservation.value(),
+        settled_amount: Decimal::ZERO,
         ticker: Some(hold.ticker.clone()),
         quantity: step.quantity.value(),
         blocked_quantity: Decimal::ZERO,
@@ -381,6 +419,7 @@ fn settle_sell(
         fee_name: None,
         cash_amount: proceeds.value(),
         blocked_amount: Decimal::ZERO,
+        settled_amount: Decimal::ZERO,
         ticker: Some(hold.ticker.clone()),
         quantity: -quantity.value(),
         blocked_quantity: -from_reservation.value(),

@@ -24,6 +24,11 @@ pub(crate) fn fee(order: OrderId, fee_name: &str, filled: Quantity) -> String {
     format!("order:{order}:FEE:{fee_name}:{filled}")
 }
 
+/// `settle:<fill step key>` for the settlement of the obligation a fill step created.
+pub(crate) fn cash_settlement(fill_step: &str) -> String {
+    format!("settle:{fill_step}")
+}
+
 /// `<deposit|withdrawal>/<user>/<idempotency key>` for a cash request made under a key.
 ///
 /// A user id never holds `/` (see [`crate::ids::USER_ID_PUNCTUATION`]), so the first `/` after

@@ -16,6 +16,7 @@ use crate::engine::{CashError, CashOperation, EventOutcome, WalletBook};
 use crate::fees::FeeSchedule;
 use crate::order_event::OrderEvent;
 use crate::ports::{Clock, StoreError, SystemClock, WalletStore};
+use crate::settlement::SettlementCalendar;
 use crate::unit_of_work::LoadRequest;
 
 /// Attempts of a unit of work before a conflict is reported to the caller.
@@ -39,14 +40,15 @@ pub enum ApplyError {
     Cash(#[from] CashError),
 }
 
-/// What one sweep of stale holds did.
+/// What one round of a background job did: a sweep of stale holds, or a settlement run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sweep {
-    /// Holds past their time-to-live that the store listed.
+    /// Holds past their time-to-live, or obligations due, that the store listed.
     pub listed: usize,
-    /// Holds released by this sweep (the others had ended meanwhile).
-    pub expired: usize,
-    /// The list was full: more stale holds may be waiting.
+    /// Holds released, or obligations settled, by this round (the others had ended or settled
+    /// meanwhile).
+    pub applied: usize,
+    /// The list was full: more may be waiting.
     pub more: bool,
 }
 
@@ -58,6 +60,7 @@ pub struct WalletService<S> {
     conflict_pause: Option<ConflictPause>,
     clock: Arc<dyn Clock>,
     fees: Arc<FeeSchedule>,
+    calendar: Arc<SettlementCalendar>,
 }
 
 impl<S: fmt::Debug> fmt::Debug for WalletService<S> {
@@ -80,7 +83,20 @@ impl<S: WalletStore> WalletService<S> {
             conflict_pause: None,
             clock: Arc::new(SystemClock),
             fees: Arc::new(FeeSchedule::none()),
+            calendar: Arc::new(SettlementCalendar::immediate()),
         }
+    }
+
+    /// Settles fills on `calendar`'s cycle (see [`crate::settlement`]); at once by default.
+    #[must_use]
+    pub fn with_settlement(mut self, calendar: SettlementCalendar) -> Self {
+        self.calendar = Arc::new(calendar);
+        self
+    }
+
+    /// The settlement cycle and calendar of this service's fills.
+    pub fn calendar(&self) -> &SettlementCalendar {
+        &self.calendar
     }
 
     /// Charges `fees` on every fill (see [`crate::fees`]); none by default.
@@ -130,8 +146,9 @@ impl<S: WalletStore> WalletService<S> {
         let mut attempt = 1;
         loop {
             let snapshot = self.store.load(request).await?;
-            let mut book =
-                WalletBook::new(snapshot, self.default_currency).with_fees(Arc::clone(&self.fees));
+            let mut book = WalletBook::new(snapshot, self.default_currency)
+                .with_fees(Arc::clone(&self.fees))
+                .with_settlement(Arc::clone(&self.calendar));
             let result = apply(&mut book)?;
             let changes = book.into_changes();
             if changes.is_empty() {
@@ -219,8 +236,45 @@ impl<S: WalletStore> WalletService<S> {
             .await?;
         Ok(Sweep {
             listed: stale.len(),
-            expired,
+            applied: expired,
             more: stale.len() >= limit as usize,
+        })
+    }
+
+    /// Settles, in one transaction, up to `limit` open obligations due on or before the
+    /// exchange date of `now`, earliest first (the settlement job's round). Idempotent: a settled
+    /// obligation is never listed again, and two runs that meet conflict in the store instead of
+    /// settling twice.
+    ///
+    /// # Errors
+    /// As [`WalletService::apply_order_events`].
+    pub async fn settle_due_obligations(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Sweep, ApplyError> {
+        let due = self
+            .store
+            .due_obligations(SettlementCalendar::trade_date(now), limit)
+            .await?;
+        let mut request = LoadRequest::default();
+        for obligation in &due {
+            request.users.insert(obligation.user_id.clone());
+        }
+        let settled = self
+            .unit_of_work(&request, |book| {
+                Ok::<_, ApplyError>(
+                    due.iter()
+                        .map(|obligation| book.settle_obligation(obligation, now))
+                        .filter(|outcome| *outcome == EventOutcome::Applied)
+                        .count(),
+                )
+            })
+            .await?;
+        Ok(Sweep {
+            listed: due.len(),
+            applied: settled,
+            more: due.len() >= limit as usize,
         })
     }
 
@@ -258,6 +312,7 @@ impl<S: WalletStore> WalletService<S> {
 fn cash_request(operation: &CashOperation) -> LoadRequest {
     let mut request = LoadRequest::default();
     request.users.insert(operation.user_id.clone());
+    request.obligations_of.insert(operation.user_id.clone());
     if let Some(key) = &operation.idempotency_key {
         request
             .idempotency_keys

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use wallet_domain::UserId;
 use wallet_domain::ports::{StoreError, WalletStore};
 use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 use wallet_domain::usecases::WalletService;
-use wallet_domain::{Currency, Hold};
+use wallet_domain::{Currency, Hold, Obligation};
 use wallet_kafka::dead_letter::{HEADER_DETAIL, HEADER_REASON};
 use wallet_sql::SqlStore;
 
@@ -43,6 +43,14 @@ impl WalletStore for PanickingStore {
         limit: u32,
     ) -> Result<Vec<Hold>, StoreError> {
         self.inner.stale_holds(created_before, limit).await
+    }
+
+    async fn due_obligations(
+        &self,
+        due_by: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<Obligation>, StoreError> {
+        self.inner.due_obligations(due_by, limit).await
     }
 }
 

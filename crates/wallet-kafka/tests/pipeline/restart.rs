@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use wallet_domain::ports::{StoreError, WalletStore};
 use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 use wallet_domain::usecases::WalletService;
-use wallet_domain::{Currency, Hold};
+use wallet_domain::{Currency, Hold, Obligation};
 use wallet_kafka::KafkaSettings;
 use wallet_sql::SqlStore;
 
@@ -43,6 +43,14 @@ impl WalletStore for HangAfterCommit {
         limit: u32,
     ) -> Result<Vec<Hold>, StoreError> {
         self.inner.stale_holds(created_before, limit).await
+    }
+
+    async fn due_obligations(
+        &self,
+        due_by: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<Obligation>, StoreError> {
+        self.inner.due_obligations(due_by, limit).await
     }
 }
 

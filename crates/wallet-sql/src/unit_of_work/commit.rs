@@ -8,6 +8,7 @@ use wallet_domain::unit_of_work::ChangeSet;
 use wallet_domain::{Account, Hold, LastTrade, Position, WalletEvent};
 
 use crate::dialect::Dialect;
+use crate::obligations;
 use crate::rows;
 use crate::statements::{Query, VersionedRow, execute, insert_rows, update_versioned};
 
@@ -23,6 +24,13 @@ pub(super) async fn write(
     statements += write_accounts(transaction, dialect, &changes.accounts).await?;
     statements += write_positions(transaction, dialect, &changes.positions).await?;
     statements += write_holds(transaction, dialect, &changes.holds).await?;
+    statements += obligations::write(
+        transaction,
+        dialect,
+        &changes.obligations,
+        &changes.settled_obligations,
+    )
+    .await?;
     let ledger = changes
         .ledger
         .iter()

@@ -4,14 +4,15 @@
 mod commit;
 mod load;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::TransactionTrait;
-use wallet_domain::Hold;
 use wallet_domain::ports::{StoreError, WalletStore};
 use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
+use wallet_domain::{Hold, Obligation};
 
 use crate::SqlStore;
 use crate::error::translate;
+use crate::obligations;
 use crate::reader::ACTIVE_STATUSES;
 use crate::rows;
 use crate::statements::Query;
@@ -28,6 +29,11 @@ impl WalletStore for SqlStore {
             holds: load::holds(self, &request.orders).await?,
             idempotency: load::idempotency(self, &request.idempotency_keys).await?,
             verdicts: load::verdicts(self, &request.deliveries).await?,
+            obligations: if request.obligations_of.is_empty() {
+                Vec::new()
+            } else {
+                obligations::open_of(self, &request.obligations_of).await?
+            },
         })
     }
 
@@ -74,5 +80,13 @@ impl WalletStore for SqlStore {
             .iter()
             .map(|row| rows::hold(self.dialect, row))
             .collect()
+    }
+
+    async fn due_obligations(
+        &self,
+        due_by: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<Obligation>, StoreError> {
+        obligations::due(self, due_by, limit).await
     }
 }

@@ -24,11 +24,18 @@ async fn audit_detects_tampered_rows(database: &TestDatabase) {
         .unwrap();
     assert_eq!(changed, 1);
     let findings = store.audit(None).await.unwrap();
-    assert_eq!(findings.len(), 1, "{findings:?}");
+    // The balance no longer adds up from the ledger, and 1.00 of it is settled by no
+    // obligation.
+    assert_eq!(findings.len(), 2, "{findings:?}");
     assert_eq!(findings[0].user_id, user("investor-42"));
     assert_eq!(findings[0].subject, "balance");
     assert_eq!(findings[0].stored, decimal("7726.6"));
     assert_eq!(findings[0].expected, decimal("7725.60"));
+    assert_eq!(findings[1].subject, "unsettled cash");
+    assert_eq!(
+        (findings[1].stored, findings[1].expected),
+        (decimal("1.00"), decimal("0"))
+    );
 
     database
         .execute_sql("UPDATE accounts SET blocked_balance = '0.5' WHERE user_id = 'investor-42'")
@@ -53,7 +60,8 @@ async fn audit_detects_tampered_rows(database: &TestDatabase) {
             "balance",
             "blocked_balance",
             "blocked_balance (ledger)",
-            "quantity PETR4"
+            "quantity PETR4",
+            "unsettled cash"
         ]
     );
     assert_eq!(store.audit(Some(user("bystander"))).await.unwrap(), vec![]);

@@ -55,11 +55,13 @@ async fn adversarial_amounts_round_trip_and_sum_exactly(database: &TestDatabase)
             fee_name: (index % 2 == 0).then(|| format!("FEE_{index}")),
             cash_amount: decimal(cash),
             blocked_amount: Decimal::ZERO,
+            settled_amount: -decimal(cash),
             ticker: Some(ticker("PETR4")),
             quantity: decimal(quantity),
             blocked_quantity: Decimal::ZERO,
             balance_after: Money::from_stored(balance),
             blocked_balance_after: Money::ZERO,
+            settled_balance_after: -balance,
             occurred_at: start + Duration::seconds(index as i64),
         });
     }
@@ -74,6 +76,8 @@ async fn adversarial_amounts_round_trip_and_sum_exactly(database: &TestDatabase)
         currency: Currency::BRL,
         balance: Money::from_stored(balance),
         blocked_balance: Money::from_stored(decimal("0.01")),
+        // Negative, as it may be while a purchase waits for the proceeds of a sale.
+        settled_balance: -balance,
         version: 0,
         created_at: start,
         updated_at: start,
@@ -101,6 +105,7 @@ async fn adversarial_amounts_round_trip_and_sum_exactly(database: &TestDatabase)
     let stored = store.account(&owner).await.unwrap().unwrap();
     assert_eq!(stored.balance.value(), decimal("99999999999999.99"));
     assert_eq!(stored.blocked_balance.value(), decimal("0.01"));
+    assert_eq!(stored.settled_balance, -decimal("99999999999999.99"));
     let positions = store.positions(&owner).await.unwrap();
     assert_eq!(positions[0].quantity.value(), decimal("12345679"));
     assert_eq!(positions[0].blocked_quantity.value(), decimal("0.00000001"));
@@ -112,8 +117,8 @@ async fn adversarial_amounts_round_trip_and_sum_exactly(database: &TestDatabase)
     assert_eq!(read, entries);
 
     // The audit sums the ledger in the database (MySQL) or in the store (SQLite): only the
-    // blocked figures differ, because no hold or ledger entry blocks anything, and they
-    // differ by exactly the stored amounts.
+    // blocked figures differ, because no hold or ledger entry blocks anything, and the cash not
+    // settled, because no obligation owes it; each by exactly the stored amounts.
     let findings = store.audit(Some(owner.clone())).await.unwrap();
     let subjects: Vec<(&str, Decimal, Decimal)> = findings
         .iter()
@@ -132,6 +137,11 @@ async fn adversarial_amounts_round_trip_and_sum_exactly(database: &TestDatabase)
             (
                 "blocked_quantity PETR4 (ledger)",
                 decimal("0.00000001"),
+                Decimal::ZERO
+            ),
+            (
+                "unsettled cash",
+                decimal("199999999999999.98"),
                 Decimal::ZERO
             ),
         ]

@@ -10,6 +10,7 @@ mod fees;
 mod migrations;
 mod reads;
 mod redelivery;
+mod settlement;
 mod story;
 mod support;
 mod throughput;

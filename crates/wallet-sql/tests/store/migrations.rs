@@ -17,6 +17,7 @@ async fn migrations_are_idempotent_and_create_every_table(database: &TestDatabas
         "outbox",
         "idempotency_keys",
         "last_trades",
+        "settlement_obligations",
     ] {
         database
             .execute_sql(&format!("DELETE FROM {table} WHERE 1 = 0"))

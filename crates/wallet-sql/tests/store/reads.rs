@@ -135,7 +135,7 @@ async fn stale_holds_are_the_old_active_ones_and_expire_once(database: &TestData
         first,
         Sweep {
             listed: 2,
-            expired: 2,
+            applied: 2,
             more: true
         }
     );
@@ -144,7 +144,7 @@ async fn stale_holds_are_the_old_active_ones_and_expire_once(database: &TestData
         second,
         Sweep {
             listed: 1,
-            expired: 1,
+            applied: 1,
             more: false
         }
     );
