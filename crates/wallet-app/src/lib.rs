@@ -6,6 +6,7 @@
 //! rule lives here: handlers parse input into domain types and call the domain's use cases.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod conflict_pause;
 pub mod http;

@@ -12,12 +12,13 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
 use thiserror::Error;
 use tokio::sync::watch;
-use wallet_domain::ports::{SystemClock, WalletStore};
+use wallet_domain::ports::{Clock, SystemClock, WalletStore};
 use wallet_domain::usecases::{Wallet, WalletService};
 use wallet_kafka::{ConsumerHealth, EmbeddedBroker, KafkaSettings};
 use wallet_redis::{InMemoryPriceFeed, PriceSettings, RedisPriceFeed};
 use wallet_sql::{DatabaseSettings, SqlStore};
 
+use crate::clock::FileClock;
 use crate::config::{AuthMode, Brokers, Settings};
 use crate::http::auth::Authenticator;
 use crate::http::routes::ApiState;
@@ -153,12 +154,25 @@ fn tasks_check(health: TaskHealth) -> Check {
 }
 
 /// The write use cases over `store`, shared by every writer of the process (consumer, sweeper,
-/// HTTP): one policy for conflicts, one clock, one fee schedule.
+/// HTTP, settlement): one policy for conflicts, one clock, one fee schedule, one settlement
+/// cycle.
 fn wallet_service<S: WalletStore>(store: S, settings: &Settings) -> WalletService<S> {
+    let clock: Arc<dyn Clock> = match &settings.wallet.clock_file {
+        Some(path) => {
+            tracing::warn!(
+                path = %path.display(),
+                "wallet.clock_file is set: the service clock reads that file, not the system \
+                 clock (for end-to-end tests only)"
+            );
+            Arc::new(FileClock::new(path.clone()))
+        }
+        None => Arc::new(SystemClock),
+    };
     WalletService::new(store, settings.wallet.default_currency)
         .with_conflict_pause(crate::conflict_pause::conflict_pause())
-        .with_clock(Arc::new(SystemClock))
+        .with_clock(clock)
         .with_fees(settings.fees.clone())
+        .with_settlement(settings.settlement.calendar.clone())
 }
 
 /// Starts the jobs every instance runs: the hold-expiry sweeper and the metrics upkeep.
@@ -181,6 +195,11 @@ fn spawn_upkeep(
             interval,
             shutdown,
         )
+    });
+    let settlement_service = service.clone();
+    let settlement_interval = Duration::from_secs(settings.settlement.interval_seconds);
+    supervisor.spawn("settlement", move |shutdown| {
+        jobs::settlement::run_settlement(settlement_service.clone(), settlement_interval, shutdown)
     });
     let upkeep_handle = metrics;
     supervisor.spawn("metrics-upkeep", move |shutdown| {

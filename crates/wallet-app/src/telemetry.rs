@@ -90,6 +90,7 @@ const COUNTERS_FROM_ZERO: &[&str] = &[
     wallet_redis::telemetry::FEED_ERRORS_TOTAL,
     crate::jobs::supervisor::TASK_FAILURES_TOTAL,
     crate::jobs::sweeper::HOLDS_EXPIRED_TOTAL,
+    crate::jobs::settlement::OBLIGATIONS_SETTLED_TOTAL,
 ];
 
 /// The route pattern a request matched (`/api/v1/wallet/{userId}/summary`), kept in its

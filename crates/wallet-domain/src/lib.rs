@@ -94,5 +94,5 @@ pub use hold::{DenyReason, Hold, HoldStatus, Side};
 pub use ids::{IdError, OrderId, Ticker, UserId};
 pub use ledger::{EntryType, LedgerEntry, StoredLedgerEntry};
 pub use order_event::{OrderEvent, OrderStatus};
-pub use settlement::{CalendarError, Obligation, SettlementCalendar};
+pub use settlement::{CalendarError, Obligation, ProjectedSettlement, SettlementCalendar};
 pub use wallet_event::{WalletEvent, WalletEventType};

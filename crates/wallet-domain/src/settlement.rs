@@ -186,6 +186,43 @@ pub struct Obligation {
     pub created_at: DateTime<Utc>,
 }
 
+/// The settled balance an account will have after one coming settlement date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectedSettlement {
+    /// The settlement date.
+    pub date: NaiveDate,
+    /// What the obligations due that day move, signed.
+    pub cash_amount: Decimal,
+    /// The settled balance after that day's settlement.
+    pub settled_balance: Decimal,
+}
+
+/// The settled balance after each coming settlement date of `open`, from `settled_balance` now:
+/// one line per date, in date order.
+#[must_use]
+pub fn project(settled_balance: Decimal, open: &[Obligation]) -> Vec<ProjectedSettlement> {
+    let mut by_date: std::collections::BTreeMap<NaiveDate, Decimal> =
+        std::collections::BTreeMap::new();
+    for obligation in open
+        .iter()
+        .filter(|obligation| obligation.settled_at.is_none())
+    {
+        *by_date.entry(obligation.due_date).or_default() += obligation.cash_amount;
+    }
+    let mut settled = settled_balance;
+    by_date
+        .into_iter()
+        .map(|(date, cash_amount)| {
+            settled += cash_amount;
+            ProjectedSettlement {
+                date,
+                cash_amount,
+                settled_balance: settled,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,6 +61,8 @@ pub struct Settings {
     pub wallet: WalletSettings,
     /// `[fees]`: the fees charged on fills (none by default).
     pub fees: FeeSchedule,
+    /// `[settlement]`: the settlement cycle and its job.
+    pub settlement: SettlementSettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -163,6 +165,18 @@ pub struct WalletSettings {
     pub hold_ttl_hours: u32,
     /// `wallet.sweep_interval_seconds`.
     pub sweep_interval_seconds: u64,
+    /// `wallet.clock_file`: the file the service clock reads its instant from (end-to-end
+    /// tests that drive time); `None` for the system clock.
+    pub clock_file: Option<std::path::PathBuf>,
+}
+
+/// `[settlement]`.
+#[derive(Debug, Clone)]
+pub struct SettlementSettings {
+    /// `settlement.cycle_days` and the holidays of `settlement.holiday_file`.
+    pub calendar: wallet_domain::SettlementCalendar,
+    /// `settlement.interval_seconds`.
+    pub interval_seconds: u64,
 }
 
 /// `log.format`.

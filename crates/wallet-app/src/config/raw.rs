@@ -4,15 +4,17 @@
 
 use secrecy::SecretString;
 use serde::Deserialize;
+use std::path::PathBuf;
 use wallet_domain::amount::parse_decimal;
-use wallet_domain::{Currency, Fee, FeeSchedule, FeeSide, FeeTerms};
+
+use wallet_domain::{Currency, Fee, FeeSchedule, FeeSide, FeeTerms, SettlementCalendar};
 use wallet_kafka::KafkaSettings;
 use wallet_redis::PriceSettings;
 use wallet_sql::DatabaseSettings;
 
 use super::{
     AuthMode, AuthSettings, JwtKey, LogFormat, LogSettings, ReadCacheSettings, ServerSettings,
-    Settings, SettingsError, WalletSettings, invalid,
+    Settings, SettingsError, SettlementSettings, WalletSettings, invalid,
 };
 
 /// The merged layers before validation: every key of `config/default.toml`, no other. The
@@ -29,7 +31,16 @@ pub(super) struct RawSettings {
     auth: RawAuth,
     wallet: RawWallet,
     fees: RawFees,
+    settlement: RawSettlement,
     log: RawLog,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettlement {
+    cycle_days: u32,
+    holiday_file: String,
+    interval_seconds: u64,
 }
 
 #[derive(Deserialize)]
@@ -88,6 +99,7 @@ struct RawWallet {
     default_currency: String,
     hold_ttl_hours: u32,
     sweep_interval_seconds: u64,
+    clock_file: String,
 }
 
 #[derive(Deserialize)]
@@ -153,8 +165,12 @@ impl RawSettings {
                 "wallet.sweep_interval_seconds",
                 self.wallet.sweep_interval_seconds,
             )?,
+            clock_file: Some(self.wallet.clock_file.trim())
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
         };
         let fees = self.fees.validate()?;
+        let settlement = self.settlement.validate()?;
         let log = LogSettings {
             level: {
                 let level = non_empty("log.level", self.log.level)?;
@@ -182,7 +198,31 @@ impl RawSettings {
             auth,
             wallet,
             fees,
+            settlement,
             log,
+        })
+    }
+}
+
+impl RawSettlement {
+    fn validate(self) -> Result<SettlementSettings, SettingsError> {
+        let file = self.holiday_file.trim();
+        let holidays = if file.is_empty() {
+            Default::default()
+        } else {
+            let text = std::fs::read_to_string(file).map_err(|error| {
+                invalid(
+                    "settlement.holiday_file",
+                    format!("cannot read {file}: {error}"),
+                )
+            })?;
+            SettlementCalendar::parse_holidays(&text)
+                .map_err(|error| invalid("settlement.holiday_file", format!("{file}: {error}")))?
+        };
+        Ok(SettlementSettings {
+            calendar: SettlementCalendar::new(self.cycle_days, holidays)
+                .map_err(|error| invalid("settlement.cycle_days", error))?,
+            interval_seconds: positive("settlement.interval_seconds", self.interval_seconds)?,
         })
     }
 }

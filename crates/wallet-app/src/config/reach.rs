@@ -235,6 +235,15 @@ fn reach_table() -> Vec<(&'static str, &'static str, Reached)> {
         ("wallet.sweep_interval_seconds", "7", |s| {
             s.wallet.sweep_interval_seconds == 7
         }),
+        ("wallet.clock_file", "/tmp/wallet-clock", |s| {
+            s.wallet.clock_file.as_deref() == Some(std::path::Path::new("/tmp/wallet-clock"))
+        }),
+        ("settlement.cycle_days", "3", |s| {
+            s.settlement.calendar.cycle_days() == 3
+        }),
+        ("settlement.interval_seconds", "7", |s| {
+            s.settlement.interval_seconds == 7
+        }),
         ("log.level", "debug", |s| s.log.level == "debug"),
         ("log.format", "json", |s| s.log.format == LogFormat::Json),
     ]
@@ -260,9 +269,10 @@ fn default_keys() -> BTreeSet<String> {
     keys
 }
 
-/// Keys whose value is a list of tables, which an environment variable cannot spell: each is
-/// proven from a config file by its own test (`fee_schedules_are_read_exactly_…`).
-const LIST_KEYS: &[&str] = &["fees.schedule"];
+/// Keys proven by their own tests: a list of tables, which an environment variable cannot
+/// spell (`fee_schedules_are_read_exactly_…`), and a file the settings read
+/// (`the_holiday_file_is_read_…`).
+const LIST_KEYS: &[&str] = &["fees.schedule", "settlement.holiday_file"];
 
 #[test]
 fn every_key_set_through_the_environment_reaches_its_component() {

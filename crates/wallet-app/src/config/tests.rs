@@ -167,12 +167,20 @@ fn secrets_do_not_show_in_debug_output() {
 #[test]
 fn the_production_example_loads_with_sasl_ssl_kafka_and_tls_stores() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/production.example.toml");
+    let holidays = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/b3-holidays.txt");
     let settings = Settings::load_from(
         Some(&path),
-        env(&[(
-            "WALLET__AUTH__JWT_HS256_SECRET",
-            "a-production-secret-of-32-bytes-at-least",
-        )]),
+        env(&[
+            (
+                "WALLET__AUTH__JWT_HS256_SECRET",
+                "a-production-secret-of-32-bytes-at-least",
+            ),
+            // The image's path, here where the repository has the file.
+            (
+                "WALLET__SETTLEMENT__HOLIDAY_FILE",
+                holidays.to_str().unwrap(),
+            ),
+        ]),
     )
     .unwrap();
     assert_eq!(
@@ -192,6 +200,15 @@ fn the_production_example_loads_with_sasl_ssl_kafka_and_tls_stores() {
     );
     let redis = settings.prices.redis.expect("Redis prices");
     assert!(redis.url.expose_secret().starts_with("rediss://"));
+    assert_eq!(settings.settlement.calendar.cycle_days(), 2);
+    assert!(
+        settings
+            .settlement
+            .calendar
+            .holidays()
+            .contains(&chrono::NaiveDate::from_ymd_opt(2027, 4, 21).unwrap()),
+        "Tiradentes"
+    );
     let fees: Vec<&str> = settings.fees.fees().iter().map(|fee| fee.name()).collect();
     assert_eq!(fees, ["BROKERAGE", "B3_TRADING", "B3_SETTLEMENT"]);
     let notional = wallet_domain::Money::from_stored(rust_decimal::Decimal::new(385_500, 2));
@@ -253,4 +270,34 @@ fn fee_schedules_are_read_exactly_and_refused_naming_the_fee() {
     );
     let twice = format!("{}{}", fee("side = \"BUY\""), fee("side = \"SELL\""));
     assert!(refusal(&twice).unwrap().contains("defined twice"));
+}
+
+#[test]
+fn the_holiday_file_is_read_and_a_bad_one_stops_start_up_naming_its_line() {
+    let holidays = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/b3-holidays.txt");
+    let settings = load_file(&format!(
+        "[settlement]\ncycle_days = 2\nholiday_file = {:?}\n",
+        holidays.to_str().unwrap()
+    ))
+    .unwrap();
+    let calendar = &settings.settlement.calendar;
+    let date = |text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    // Thursday 25 March 2027 + D+2 over Good Friday and the weekend.
+    assert_eq!(calendar.due_date(date("2027-03-25")), date("2027-03-30"));
+
+    let missing = error_of(&[("WALLET__SETTLEMENT__HOLIDAY_FILE", "/nonexistent/holidays")]);
+    assert!(
+        missing.contains("settlement.holiday_file: cannot read /nonexistent/holidays"),
+        "{missing}"
+    );
+    let bad = std::env::temp_dir().join(format!("wallet-holidays-{}", uuid::Uuid::new_v4()));
+    std::fs::write(&bad, "2027-01-01\n2027-02-30\n").unwrap();
+    let refused = error_of(&[("WALLET__SETTLEMENT__HOLIDAY_FILE", bad.to_str().unwrap())]);
+    std::fs::remove_file(&bad).unwrap();
+    assert!(
+        refused.contains("line 2: `2027-02-30` is not a date"),
+        "{refused}"
+    );
+    let long = error_of(&[("WALLET__SETTLEMENT__CYCLE_DAYS", "11")]);
+    assert!(long.contains("settlement.cycle_days"), "{long}");
 }

@@ -2,14 +2,16 @@
 //! currency's scale (`"3855.00"`), quantities and prices normalised (`"38.55"`, `"100"`).
 //! Conversions from the domain types live here so handlers only pick what to return.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 use wallet_domain::ledger::StatementLine;
 use wallet_domain::ports::BalanceAt;
 use wallet_domain::usecases::{PositionValuation, Summary};
-use wallet_domain::{Account, Currency, Hold, Money, StoredLedgerEntry, UserId};
+use wallet_domain::{
+    Account, Currency, Hold, Money, ProjectedSettlement, StoredLedgerEntry, UserId,
+};
 
 /// Cash written with exactly the currency's fractional digits.
 fn cash(value: Decimal, currency: Currency) -> String {
@@ -32,9 +34,21 @@ pub struct AccountResponse {
     /// Cash reserved by open BUY orders.
     #[schema(example = "3855.00")]
     pub blocked_balance: String,
-    /// `balance − blockedBalance`.
+    /// `balance − blockedBalance`: the buying power, unsettled sale proceeds included.
     #[schema(example = "6145.00")]
     pub available_balance: String,
+    /// Cash that has settled (equal to `balance` unless `settlement.cycle_days` > 0 and a
+    /// fill has not settled yet; may be negative while a purchase waits for a sale's cash).
+    #[schema(example = "10000.00")]
+    pub settled_balance: String,
+    /// `min(balance, settledBalance) − blockedBalance`, never below 0: what a withdrawal may
+    /// take.
+    #[schema(example = "6145.00")]
+    pub withdrawable_balance: String,
+    /// The settled balance after each coming settlement date (`GET` of the account only;
+    /// empty when everything is settled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settlements: Option<Vec<SettlementResponse>>,
     /// When the account last changed.
     pub updated_at: DateTime<Utc>,
     /// When the account was opened (by its first deposit).
@@ -50,9 +64,52 @@ impl From<&Account> for AccountResponse {
             balance: cash(account.balance.value(), currency),
             blocked_balance: cash(account.blocked_balance.value(), currency),
             available_balance: cash(account.available_balance().value(), currency),
+            settled_balance: cash(account.settled_balance, currency),
+            withdrawable_balance: cash(account.withdrawable_balance().value(), currency),
+            settlements: None,
             updated_at: account.updated_at,
             created_at: account.created_at,
         }
+    }
+}
+
+impl AccountResponse {
+    /// The account with its coming settlements.
+    #[must_use]
+    pub fn with_settlements(account: &Account, settlements: &[ProjectedSettlement]) -> Self {
+        AccountResponse {
+            settlements: Some(SettlementResponse::list(settlements, account.currency)),
+            ..AccountResponse::from(account)
+        }
+    }
+}
+
+/// The settled balance after one coming settlement date.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SettlementResponse {
+    /// The settlement date (exchange calendar).
+    #[schema(value_type = String, format = Date, example = "2027-04-23")]
+    pub date: NaiveDate,
+    /// What settles that day: sale proceeds (positive), purchase costs (negative), fees
+    /// included.
+    #[schema(example = "600.00")]
+    pub cash_amount: String,
+    /// The settled balance after that day.
+    #[schema(example = "1100.00")]
+    pub settled_balance: String,
+}
+
+impl SettlementResponse {
+    fn list(settlements: &[ProjectedSettlement], currency: Currency) -> Vec<SettlementResponse> {
+        settlements
+            .iter()
+            .map(|settlement| SettlementResponse {
+                date: settlement.date,
+                cash_amount: cash(settlement.cash_amount, currency),
+                settled_balance: cash(settlement.settled_balance, currency),
+            })
+            .collect()
     }
 }
 
@@ -134,8 +191,14 @@ pub struct SummaryResponse {
     pub balance: String,
     /// Cash reserved by open BUY orders.
     pub blocked_balance: String,
-    /// `balance − blockedBalance`.
+    /// `balance − blockedBalance`: the buying power.
     pub available_balance: String,
+    /// Cash that has settled.
+    pub settled_balance: String,
+    /// What a withdrawal may take.
+    pub withdrawable_balance: String,
+    /// The settled balance after each coming settlement date.
+    pub settlements: Vec<SettlementResponse>,
     /// Sum of the market values of the priced positions.
     pub positions_value: String,
     /// `balance + positionsValue`.
@@ -156,6 +219,9 @@ impl From<&Summary> for SummaryResponse {
             balance: account.balance,
             blocked_balance: account.blocked_balance,
             available_balance: account.available_balance,
+            settled_balance: account.settled_balance,
+            withdrawable_balance: account.withdrawable_balance,
+            settlements: SettlementResponse::list(&summary.settlements, currency),
             positions_value: summary.positions_value.to_scaled_string(currency),
             total_equity: summary.total_equity.to_scaled_string(currency),
             prices_degraded: summary.prices_degraded,
@@ -200,6 +266,10 @@ pub struct TransactionResponse {
     /// Signed change of the blocked balance.
     #[schema(example = "3855.00")]
     pub blocked_amount: String,
+    /// Signed change of the settled balance: the cash of a movement that settles at once, or
+    /// of a `CASH_SETTLEMENT` on its date.
+    #[schema(example = "0.00")]
+    pub settled_amount: String,
     /// The fee a `FEE` entry charged, e.g. `B3_SETTLEMENT`.
     pub fee_name: Option<String>,
     /// Instrument, for entries that move shares.
@@ -232,6 +302,7 @@ impl TransactionResponse {
             entry_type: entry.entry_type.as_str().to_owned(),
             cash_amount: cash(entry.cash_amount, currency),
             blocked_amount: cash(entry.blocked_amount, currency),
+            settled_amount: cash(entry.settled_amount, currency),
             fee_name: entry.fee_name.clone(),
             ticker: entry.ticker.as_ref().map(ToString::to_string),
             quantity: entry.quantity.normalize().to_string(),
@@ -321,6 +392,8 @@ pub struct BalanceAtResponse {
     pub blocked_balance: String,
     /// `balance − blockedBalance`.
     pub available_balance: String,
+    /// Settled balance after that entry.
+    pub settled_balance: String,
     /// When that entry was booked; null when the account had no entry yet.
     pub as_of: Option<DateTime<Utc>>,
 }
@@ -339,6 +412,7 @@ impl BalanceAtResponse {
                 found.balance.value() - found.blocked_balance.value(),
                 currency,
             ),
+            settled_balance: cash(found.settled_balance, currency),
             as_of: found.as_of,
         }
     }

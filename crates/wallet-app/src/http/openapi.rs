@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::http::dto::{
     AccountResponse, AmountRequest, BalanceAtResponse, HoldResponse, PositionResponse,
-    SummaryResponse, TransactionResponse,
+    SettlementResponse, SummaryResponse, TransactionResponse,
 };
 use crate::http::problem::Problem;
 use crate::http::routes;
@@ -45,6 +45,7 @@ pub const JAVA_OPENAPI_PATH: &str = "/api-docs";
         BalanceAtResponse,
         HoldResponse,
         PositionResponse,
+        SettlementResponse,
         SummaryResponse,
         TransactionResponse,
         Problem,

@@ -7,7 +7,7 @@ use tokio::sync::watch;
 use wallet_domain::ports::{WalletReader, WalletStore};
 use wallet_domain::usecases::WalletService;
 
-use super::sleep_or_shutdown;
+use super::{drain, sleep_or_shutdown};
 
 /// Most holds expired in one sweeper transaction.
 pub const SWEEP_BATCH_MAX: u32 = 200;
@@ -59,25 +59,16 @@ async fn sweep<S: WalletStore>(
     ttl: chrono::Duration,
     shutdown: &watch::Receiver<bool>,
 ) {
-    loop {
-        match service
-            .expire_stale_holds(service.now(), ttl, SWEEP_BATCH_MAX)
-            .await
-        {
-            Ok(sweep) => {
-                if sweep.applied > 0 {
-                    tracing::info!(expired = sweep.applied, "sweeper released expired holds");
-                }
-                metrics::counter!(HOLDS_EXPIRED_TOTAL).increment(sweep.applied as u64);
-                // A full batch may hide more: sweep again at once.
-                if !sweep.more || *shutdown.borrow() {
-                    break;
-                }
+    let rounds = drain(shutdown, || {
+        service.expire_stale_holds(service.now(), ttl, SWEEP_BATCH_MAX)
+    });
+    match rounds.await {
+        Ok(expired) => {
+            if expired > 0 {
+                tracing::info!(expired, "sweeper released expired holds");
             }
-            Err(error) => {
-                tracing::warn!(%error, "sweeper cannot expire holds; retrying later");
-                break;
-            }
+            metrics::counter!(HOLDS_EXPIRED_TOTAL).increment(expired as u64);
         }
+        Err(error) => tracing::warn!(%error, "sweeper cannot expire holds; retrying later"),
     }
 }

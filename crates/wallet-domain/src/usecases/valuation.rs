@@ -10,6 +10,7 @@ use crate::account::{Account, LastTrade, Position};
 use crate::amount::{Money, Price, settlement_value};
 use crate::ids::{Ticker, UserId};
 use crate::ports::{PriceFeed, PriceQuote, PriceSource, StoreError, WalletReader};
+use crate::settlement::{ProjectedSettlement, project};
 
 /// Failure of a valuation.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -52,6 +53,9 @@ pub struct Summary {
     pub total_equity: Money,
     /// True when the price feed failed and every price came from a fallback.
     pub prices_degraded: bool,
+    /// The settled balance after each coming settlement date (none when everything is
+    /// settled).
+    pub settlements: Vec<ProjectedSettlement>,
 }
 
 /// The read side that values portfolios.
@@ -120,13 +124,10 @@ impl<R: WalletReader, P: PriceFeed> Valuation<R, P> {
                 .map(|trade| (trade.ticker.clone(), trade))
                 .collect()
         };
-        Ok(value_summary(
-            account,
-            positions,
-            &quotes,
-            &last_trades,
-            prices_degraded,
-        ))
+        let settlements = settlements(&self.reader, &account).await?;
+        let mut summary = value_summary(account, positions, &quotes, &last_trades, prices_degraded);
+        summary.settlements = settlements;
+        Ok(summary)
     }
 }
 
@@ -196,5 +197,23 @@ pub fn value_summary(
         positions_value,
         total_equity,
         prices_degraded,
+        settlements: Vec::new(),
     }
+}
+
+/// The coming settlements of `account`. Only an account whose settled balance differs from its
+/// balance has open obligations (the audit proves the difference is theirs), so every other
+/// account costs no query.
+///
+/// # Errors
+/// [`StoreError`] when the reader fails.
+pub async fn settlements<R: WalletReader>(
+    reader: &R,
+    account: &Account,
+) -> Result<Vec<ProjectedSettlement>, StoreError> {
+    if account.settled_balance == account.balance.value() {
+        return Ok(Vec::new());
+    }
+    let open = reader.open_obligations(&account.user_id).await?;
+    Ok(project(account.settled_balance, &open))
 }

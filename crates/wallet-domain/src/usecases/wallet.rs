@@ -19,6 +19,8 @@ use crate::hold::Hold;
 use crate::ids::{OrderId, UserId};
 use crate::ledger::StoredLedgerEntry;
 use crate::ports::{BalanceAt, PriceFeed, StoreError, WalletReader, WalletStore};
+use crate::settlement::ProjectedSettlement;
+use crate::usecases::valuation::settlements;
 use crate::usecases::{ApplyError, Summary, Valuation, ValuationError, WalletService};
 
 /// A future a trait object can return: boxed, `Send`, borrowing for `'a`.
@@ -47,6 +49,12 @@ pub trait WalletUseCases: Send + Sync + 'static {
         &'a self,
         user: &'a UserId,
     ) -> BoxFuture<'a, Result<Option<Account>, StoreError>>;
+
+    /// The settled balance of `account` after each coming settlement date.
+    fn settlements<'a>(
+        &'a self,
+        account: &'a Account,
+    ) -> BoxFuture<'a, Result<Vec<ProjectedSettlement>, StoreError>>;
 
     /// The valued portfolio of `user` (see [`Valuation::summary`]).
     fn summary<'a>(&'a self, user: &'a UserId) -> BoxFuture<'a, Result<Summary, ValuationError>>;
@@ -130,6 +138,13 @@ where
         user: &'a UserId,
     ) -> BoxFuture<'a, Result<Option<Account>, StoreError>> {
         Box::pin(self.reader.account(user))
+    }
+
+    fn settlements<'a>(
+        &'a self,
+        account: &'a Account,
+    ) -> BoxFuture<'a, Result<Vec<ProjectedSettlement>, StoreError>> {
+        Box::pin(settlements(&self.reader, account))
     }
 
     fn summary<'a>(&'a self, user: &'a UserId) -> BoxFuture<'a, Result<Summary, ValuationError>> {

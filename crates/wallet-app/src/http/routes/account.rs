@@ -7,7 +7,8 @@ use crate::http::auth::Caller;
 use crate::http::dto::AccountResponse;
 use crate::http::problem::{ApiError, Problem, WalletRouteErrors};
 
-/// The account: balance, blocked and available cash.
+/// The account: balance, blocked, available, settled and withdrawable cash, and the settled
+/// balance after each coming settlement date.
 #[utoipa::path(
     get,
     path = "/api/v1/wallet/{userId}",
@@ -31,5 +32,6 @@ pub async fn account(
     let user = parse_user(&path)?;
     caller.may_access(&user)?;
     let account = state.existing_account(&user).await?;
-    Ok(HttpResponse::Ok().json(AccountResponse::from(&account)))
+    let settlements = state.wallet.settlements(&account).await?;
+    Ok(HttpResponse::Ok().json(AccountResponse::with_settlements(&account, &settlements)))
 }

@@ -218,7 +218,9 @@ pub async fn deposit(
             content_type = "application/problem+json"),
         (status = 409, description = "IDEMPOTENCY_CONFLICT", body = Problem,
             content_type = "application/problem+json"),
-        (status = 422, description = "INSUFFICIENT_FUNDS", body = Problem,
+        (status = 422, description = "INSUFFICIENT_FUNDS: above the available balance; \
+            FUNDS_NOT_SETTLED: above the withdrawable balance (sale proceeds not settled yet), \
+            with `withdrawableOn`, the date the amount becomes withdrawable", body = Problem,
             content_type = "application/problem+json"),
         WalletRouteErrors,
     ),
