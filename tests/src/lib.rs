@@ -2,6 +2,7 @@
 //! process on a free port and its own `wallet` process, and drives them the way the Order API,
 //! the market-data service and an operator do.
 
+pub mod b3;
 pub mod broker;
 pub mod dashboard;
 pub mod database;

@@ -85,7 +85,7 @@ impl Run {
         topic: &str,
         events: &[Event],
         deposits: &[(String, String)],
-        batch_size_max: Option<usize>,
+        settings: &[(&'static str, String)],
     ) -> Result<Run, String> {
         let [topic, dead_letters, wallet_events] = topics_of(topic);
         let label = topic.as_str();
@@ -116,9 +116,7 @@ impl Run {
             ("WALLET__KAFKA__DEAD_LETTER_TOPIC", dead_letters),
             ("WALLET__KAFKA__WALLET_EVENTS_TOPIC", wallet_events),
         ];
-        if let Some(size) = batch_size_max {
-            env.push(("WALLET__KAFKA__BATCH_SIZE_MAX", size.to_string()));
-        }
+        env.extend(settings.iter().cloned());
         let service = Service::start("ingest", &env)?;
         Ok(Run {
             database,
@@ -160,6 +158,14 @@ impl Run {
             outbox: self.database.count("outbox").await?,
             positions: self.database.count("positions").await?,
         })
+    }
+
+    /// Settlement obligations the service created (the fills of a D+n run).
+    ///
+    /// # Errors
+    /// The database's message.
+    pub async fn obligations(&self) -> Result<u64, String> {
+        self.database.count("settlement_obligations").await
     }
 
     /// Produces `events` at `per_second` (after what was produced before) and measures each

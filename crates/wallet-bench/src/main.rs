@@ -3,6 +3,7 @@
 //! 1. events/s end to end: the real release `wallet` binary consumes a pre-filled topic of an
 //!    in-process mock cluster into MariaDB, then a paced run at half that rate gives the
 //!    produce → commit latencies;
+//!    1b. the same events with B3's fee schedule and D+2 settlement on, in the same run;
 //! 2. the same with `kafka.batch_size_max = 1` (one transaction per event);
 //! 3. the raw limit: the same row writes by plain batched SQL from the bench;
 //! 4. summary req/s and latency over HTTP under `wrk`;
@@ -64,11 +65,11 @@ struct Options {
     /// Longest wait for one consuming run; past it the rate is taken from what was committed.
     #[arg(long, env = "BENCH_RUN_LIMIT_SECONDS", default_value_t = 150)]
     run_limit_seconds: u64,
-    /// Measurements to run, comma-separated: ingest, batch1, raw, summary.
+    /// Measurements to run, comma-separated: ingest, fees, batch1, raw, summary.
     #[arg(
         long,
         env = "BENCH_PHASES",
-        default_value = "ingest,batch1,raw,summary",
+        default_value = "ingest,fees,batch1,raw,summary",
         value_delimiter = ','
     )]
     phases: Vec<String>,
@@ -151,6 +152,39 @@ async fn main() -> std::process::ExitCode {
             report.failures.push(format!("measurement 1: {error}"));
         }
     }
+    if options.runs("fees") {
+        eprintln!(
+            "1b. end to end with B3's fees and D+2, {} events",
+            events.len()
+        );
+        let measured = async {
+            let topic = ingest::new_topic("fees");
+            ingest::create_mock_topics(&broker, &topic)?;
+            let config = wallet_e2e::b3::market_config_file("");
+            let settings = [("WALLET_CONFIG", config.display().to_string())];
+            let mut run = Run::start(
+                broker.bootstrap_servers(),
+                &topic,
+                events,
+                &day.deposits,
+                &settings,
+            )
+            .await?;
+            let measured = run.measure(limit).await;
+            let obligations = run.obligations().await;
+            drop(run);
+            let _ = std::fs::remove_file(&config);
+            Ok::<_, String>((measured?, obligations?))
+        };
+        match measured.await {
+            Ok(((rate, cpu), obligations)) => {
+                report.fees = Some(rate);
+                report.fees_cpu = Some(cpu);
+                report.fees_obligations = Some(obligations);
+            }
+            Err(error) => report.failures.push(format!("measurement 1b: {error}")),
+        }
+    }
     if options.runs("batch1") {
         eprintln!("2. batch size 1, {} events", options.batch1_events);
         let small = workload(2, options.accounts, options.batch1_events, 1);
@@ -162,7 +196,7 @@ async fn main() -> std::process::ExitCode {
                 &topic,
                 &small.events,
                 &small.deposits,
-                Some(1),
+                &[("WALLET__KAFKA__BATCH_SIZE_MAX", "1".to_owned())],
             )
             .await?;
             run.measure(limit).await
@@ -241,7 +275,7 @@ async fn ingest(
         &topic,
         events,
         &day.deposits,
-        None,
+        &[],
     )
     .await?;
     let (rate, cpu) = run.measure(limit).await?;
@@ -297,7 +331,7 @@ async fn paced_run(
     limit: Duration,
     report: &mut Report,
 ) -> Result<ingest::Latency, String> {
-    let mut run = Run::start(bootstrap, topic, warm_up, &day.deposits, None).await?;
+    let mut run = Run::start(bootstrap, topic, warm_up, &day.deposits, &[]).await?;
     run.measure(limit).await?;
     let latency = run.paced(paced, per_second, limit).await?;
     report.ingest_rss_kib = report.ingest_rss_kib.max(run.service.peak_rss_kib());

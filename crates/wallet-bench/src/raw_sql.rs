@@ -149,12 +149,13 @@ pub async fn run(
         if !accounts.is_empty() {
             let values: Vec<String> = accounts
                 .iter()
-                .map(|user| format!("('{user}','BRL',100000,0,1,{now},{now})"))
+                .map(|user| format!("('{user}','BRL',100000,0,100000,1,{now},{now})"))
                 .collect();
             statements.push(format!(
-                "INSERT INTO accounts (user_id, currency, balance, blocked_balance, version, \
-                 created_at, updated_at) VALUES {} ON DUPLICATE KEY UPDATE \
-                 balance = VALUES(balance), blocked_balance = VALUES(blocked_balance), \
+                "INSERT INTO accounts (user_id, currency, balance, blocked_balance, \
+                 settled_balance, version, created_at, updated_at) VALUES {} ON DUPLICATE KEY \
+                 UPDATE balance = VALUES(balance), blocked_balance = VALUES(blocked_balance), \
+                 settled_balance = VALUES(settled_balance), \
                  version = version + 1, updated_at = VALUES(updated_at)",
                 values.join(",")
             ));
@@ -193,8 +194,8 @@ pub async fn run(
             };
             if index < ledger_count {
                 ledger.push(format!(
-                    "('{user}','SETTLEMENT',{order},'raw:{sequence}',-1234.56,0,'PETR4',100,0,\
-                     100000,0,{now})"
+                    "('{user}','SETTLEMENT',{order},'raw:{sequence}',-1234.56,0,-1234.56,\
+                     'PETR4',100,0,100000,0,100000,{now})"
                 ));
             }
             if index < outbox_count {
@@ -210,8 +211,9 @@ pub async fn run(
         if !ledger.is_empty() {
             statements.push(format!(
                 "INSERT INTO ledger_entries (user_id, entry_type, order_id, step_key, \
-                 cash_amount, blocked_amount, ticker, quantity, blocked_quantity, \
-                 balance_after, blocked_balance_after, occurred_at) VALUES {}",
+                 cash_amount, blocked_amount, settled_amount, ticker, quantity, \
+                 blocked_quantity, balance_after, blocked_balance_after, settled_balance_after, \
+                 occurred_at) VALUES {}",
                 ledger.join(",")
             ));
         }

@@ -12,6 +12,8 @@ use crate::summary::SummaryResult;
 
 /// SPEC §8: events per second end to end.
 const EVENTS_PER_SECOND_MIN: f64 = 20_000.0;
+/// Issue 17: fees and D+2 cost at most 10 % of the throughput.
+const FEES_RATIO_MIN: f64 = 0.9;
 /// SPEC §8: the service's share of the raw SQL limit.
 const RAW_FRACTION_MIN: f64 = 0.5;
 /// SPEC §8: batched over one-transaction-per-event.
@@ -38,6 +40,12 @@ pub struct Report {
     pub ingest_cpu: Option<CpuUse>,
     /// CPU used during measurement 2.
     pub batch1_cpu: Option<CpuUse>,
+    /// Measurement 1b: with fees and D+2.
+    pub fees: Option<Rate>,
+    /// CPU used during measurement 1b.
+    pub fees_cpu: Option<CpuUse>,
+    /// Settlement obligations the service of 1b created.
+    pub fees_obligations: Option<u64>,
     /// Measurement 1, paced.
     pub latency: Option<Latency>,
     /// Peak RSS of the service of measurement 1, KiB.
@@ -120,6 +128,29 @@ impl Report {
                 "≥ 20,000",
                 yes_no(rate.records_per_second >= EVENTS_PER_SECOND_MIN),
             );
+        }
+        if let Some(rate) = self.fees {
+            row(
+                format!(
+                    "1b. events/s with B3's fees and D+2 ({} obligations)",
+                    thousands(self.fees_obligations.unwrap_or_default() as f64)
+                ),
+                thousands(rate.records_per_second),
+                "—",
+                "",
+            );
+            if let Some(plain) = events_per_second {
+                let ratio = rate.records_per_second / plain;
+                row(
+                    "1b. with fees and D+2 ÷ without (1)".to_owned(),
+                    format!("{:.0} %", ratio * 100.0),
+                    "≥ 90 %",
+                    yes_no(ratio >= FEES_RATIO_MIN),
+                );
+            }
+        }
+        if let Some(cpu) = self.fees_cpu {
+            row(cpu_label("1b"), cpu_text(cpu), "—", "");
         }
         if let Some(latency) = self.latency {
             row(

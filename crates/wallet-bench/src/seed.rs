@@ -90,11 +90,11 @@ impl BenchDatabase {
         for chunk in deposits.chunks(SEED_ROWS_PER_STATEMENT) {
             let accounts: Vec<String> = chunk
                 .iter()
-                .map(|(user, amount)| format!("('{user}','BRL',{amount},0,1,{now},{now})"))
+                .map(|(user, amount)| format!("('{user}','BRL',{amount},0,{amount},1,{now},{now})"))
                 .collect();
             self.execute(&format!(
-                "INSERT INTO accounts (user_id, currency, balance, blocked_balance, version, \
-                 created_at, updated_at) VALUES {}",
+                "INSERT INTO accounts (user_id, currency, balance, blocked_balance, \
+                 settled_balance, version, created_at, updated_at) VALUES {}",
                 accounts.join(",")
             ))
             .await?;
@@ -102,15 +102,16 @@ impl BenchDatabase {
                 .iter()
                 .map(|(user, amount)| {
                     format!(
-                        "('{user}','DEPOSIT',NULL,'deposit:bench:{user}',{amount},0,NULL,0,0,\
-                         {amount},0,{now})"
+                        "('{user}','DEPOSIT',NULL,'deposit:bench:{user}',{amount},0,{amount},\
+                         NULL,0,0,{amount},0,{amount},{now})"
                     )
                 })
                 .collect();
             self.execute(&format!(
                 "INSERT INTO ledger_entries (user_id, entry_type, order_id, step_key, \
-                 cash_amount, blocked_amount, ticker, quantity, blocked_quantity, balance_after, \
-                 blocked_balance_after, occurred_at) VALUES {}",
+                 cash_amount, blocked_amount, settled_amount, ticker, quantity, \
+                 blocked_quantity, balance_after, blocked_balance_after, settled_balance_after, \
+                 occurred_at) VALUES {}",
                 entries.join(",")
             ))
             .await?;

@@ -9,6 +9,7 @@ mod proxy;
 mod sasl;
 mod shutdown;
 mod tls;
+mod trading_week;
 
 use std::time::Duration;
 
