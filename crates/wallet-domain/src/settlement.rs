@@ -131,15 +131,22 @@ impl SettlementCalendar {
     /// trade on a day the exchange is closed counts from the next business day.
     #[must_use]
     pub fn due_date(&self, trade_date: NaiveDate) -> NaiveDate {
-        let mut date = trade_date;
-        while !self.is_business_day(date) {
-            date = next_day(date);
-        }
+        let mut date = self.business_day_from(trade_date);
         for _ in 0..self.cycle_days {
-            date = next_day(date);
-            while !self.is_business_day(date) {
-                date = next_day(date);
+            date = self.business_day_from(next_day(date));
+        }
+        date
+    }
+
+    /// `date` if it is a business day, else the next one (the last date the calendar can
+    /// hold, should every day up to it be a holiday).
+    fn business_day_from(&self, mut date: NaiveDate) -> NaiveDate {
+        while !self.is_business_day(date) {
+            let next = next_day(date);
+            if next == date {
+                break;
             }
+            date = next;
         }
         date
     }
@@ -148,10 +155,7 @@ impl SettlementCalendar {
     /// the settlement job runs next.
     #[must_use]
     pub fn next_business_day_start(&self, instant: DateTime<Utc>) -> DateTime<Utc> {
-        let mut date = next_day(Self::trade_date(instant));
-        while !self.is_business_day(date) {
-            date = next_day(date);
-        }
+        let date = self.business_day_from(next_day(Self::trade_date(instant)));
         let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
         exchange_offset()
             .from_local_datetime(&midnight)

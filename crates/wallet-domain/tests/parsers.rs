@@ -1,12 +1,13 @@
 //! Property tests of every parser of untrusted input in the domain: decimals (plain and in
-//! exponent form), amounts, quantities, prices, user ids, tickers, order ids and whole order
-//! events. None may panic on any input, and whatever they accept must round-trip exactly.
+//! exponent form), amounts, quantities, prices, user ids, tickers, order ids, whole order
+//! events and the exchange's holiday file. None may panic on any input, and whatever they accept must round-trip exactly.
 
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use wallet_domain::amount::{AMOUNT_LIMIT, FRACTION_DIGITS_MAX, parse_decimal};
 use wallet_domain::{
-    Currency, Money, OrderEvent, OrderId, OrderStatus, Price, Quantity, Ticker, UserId,
+    Currency, Money, OrderEvent, OrderId, OrderStatus, Price, Quantity, SettlementCalendar, Ticker,
+    UserId,
 };
 
 /// The exact value of `mantissa × 10^exponent` as decimal text, built digit by digit: the
@@ -232,6 +233,26 @@ proptest! {
     #[test]
     fn order_events_never_panic_on_any_json(json in json_value()) {
         let _ = OrderEvent::parse(json.as_bytes());
+    }
+
+    #[test]
+    fn holiday_files_never_panic_and_accepted_dates_round_trip(
+        text in prop_oneof![
+            "\\PC{0,80}",
+            prop::collection::vec("(19|20|99)[0-9]{2}-[01][0-9]-[0-3][0-9]( #[ -~]{0,10})?", 0..6)
+                .prop_map(|lines| lines.join("\n")),
+        ],
+        cycle in 0..=10_u32,
+    ) {
+        if let Ok(holidays) = SettlementCalendar::parse_holidays(&text) {
+            let listed = holidays.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+            prop_assert_eq!(SettlementCalendar::parse_holidays(&listed), Ok(holidays.clone()));
+            let calendar = SettlementCalendar::new(cycle, holidays.clone()).unwrap();
+            for date in &holidays {
+                let due = calendar.due_date(*date);
+                prop_assert!(due > *date && calendar.is_business_day(due), "{} → {}", date, due);
+            }
+        }
     }
 }
 
