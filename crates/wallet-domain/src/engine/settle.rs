@@ -182,20 +182,7 @@ impl WalletBook {
         } else {
             None
         };
-        let label = event.status.label();
-        let mut bookings = Vec::with_capacity(entries.len() + 1);
-        for entry in entries {
-            let kind = match &entry.fee_name {
-                Some(name) => EventKind::new(WalletEventType::FeeCharged, None).because(name),
-                None => EventKind::new(WalletEventType::OrderSettled, Some(step.quantity.value()))
-                    .because(label),
-            };
-            bookings.push((entry, kind));
-        }
-        if let Some((entry, quantity)) = release {
-            let kind = EventKind::new(WalletEventType::ReservationReleased, quantity);
-            bookings.push((entry, kind.because(label)));
-        }
+        let bookings = bookings(entries, release, step.quantity, event.status.label());
         self.book_in_turn(&before, bookings, now);
         if let Some(obligation) = obligation {
             self.add_obligation(obligation);
@@ -265,6 +252,32 @@ impl WalletBook {
         self.put_hold(hold);
         EventOutcome::Applied
     }
+}
+
+/// The entries of a fill step in booking order, each with the wallet event that announces it:
+/// the fill's (`ORDER_SETTLED`), its fees' (`FEE_CHARGED`, reason the fee), and the release of
+/// what a FILLED left reserved.
+fn bookings(
+    entries: Vec<LedgerDraft>,
+    release: Option<(LedgerDraft, Option<Decimal>)>,
+    quantity: Quantity,
+    label: &str,
+) -> Vec<(LedgerDraft, EventKind)> {
+    let mut bookings = Vec::with_capacity(entries.len() + 1);
+    for entry in entries {
+        let kind = match &entry.fee_name {
+            Some(name) => EventKind::new(WalletEventType::FeeCharged, None).because(name),
+            None => {
+                EventKind::new(WalletEventType::OrderSettled, Some(quantity.value())).because(label)
+            }
+        };
+        bookings.push((entry, kind));
+    }
+    if let Some((entry, released)) = release {
+        let kind = EventKind::new(WalletEventType::ReservationReleased, released);
+        bookings.push((entry, kind.because(label)));
+    }
+    bookings
 }
 
 /// Pays for a BUY fill and its fees from the order's reservation first and from available

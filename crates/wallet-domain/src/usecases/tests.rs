@@ -94,6 +94,8 @@ fn reader_with(positions: &[(&str, &str, &str)], last_trades: &[(&str, &str)]) -
     let user = UserId::parse("u").unwrap();
     let mut account = Account::open(user.clone(), Currency::BRL, now());
     account.balance = Money::from_stored(dec("1000.00"));
+    // All of it settled: a summary then asks for no obligations.
+    account.settled_balance = dec("1000.00");
     let positions: Vec<Position> = positions
         .iter()
         .map(|(symbol, quantity, average)| {
