@@ -293,7 +293,11 @@ impl<S: WalletStore> WalletService<S> {
         .await
     }
 
-    /// Withdraws available cash; returns the account after it.
+    /// Withdraws withdrawable cash; returns the account after it.
+    ///
+    /// The open settlement obligations are read only for a refusal of unsettled cash, whose
+    /// answer names the date the amount becomes withdrawable: every other withdrawal is the
+    /// unit of work of one account, as short as it can be.
     ///
     /// # Errors
     /// [`ApplyError::Cash`] for a refused withdrawal, [`ApplyError::Store`] as above.
@@ -302,17 +306,23 @@ impl<S: WalletStore> WalletService<S> {
         operation: &CashOperation,
         now: DateTime<Utc>,
     ) -> Result<Account, ApplyError> {
-        self.unit_of_work(&cash_request(operation), |book| {
-            book.withdraw(operation, now)
-        })
-        .await
+        let request = cash_request(operation);
+        let withdrawn = self
+            .unit_of_work(&request, |book| book.withdraw(operation, now))
+            .await;
+        if !matches!(withdrawn, Err(ApplyError::Cash(CashError::NotYetSettled { .. }))) {
+            return withdrawn;
+        }
+        let mut request = request;
+        request.obligations_of.insert(operation.user_id.clone());
+        self.unit_of_work(&request, |book| book.withdraw(operation, now))
+            .await
     }
 }
 
 fn cash_request(operation: &CashOperation) -> LoadRequest {
     let mut request = LoadRequest::default();
     request.users.insert(operation.user_id.clone());
-    request.obligations_of.insert(operation.user_id.clone());
     if let Some(key) = &operation.idempotency_key {
         request
             .idempotency_keys
