@@ -68,6 +68,7 @@
 
 pub mod account;
 pub mod amount;
+pub mod corporate_actions;
 pub mod dead_letter;
 pub mod engine;
 pub mod fees;

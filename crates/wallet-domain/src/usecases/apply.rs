@@ -310,7 +310,10 @@ impl<S: WalletStore> WalletService<S> {
         let withdrawn = self
             .unit_of_work(&request, |book| book.withdraw(operation, now))
             .await;
-        if !matches!(withdrawn, Err(ApplyError::Cash(CashError::NotYetSettled { .. }))) {
+        if !matches!(
+            withdrawn,
+            Err(ApplyError::Cash(CashError::NotYetSettled { .. }))
+        ) {
             return withdrawn;
         }
         let mut request = request;

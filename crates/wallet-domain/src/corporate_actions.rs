@@ -1,0 +1,471 @@
+//! Corporate actions: what a company's dividend, interest on equity (JCP), split, reverse split
+//! or bonus issue does to one holder, as exact, pure rules.
+//!
+//! - **Cash** (`CASH_DIVIDEND`, `INTEREST_ON_EQUITY`): the entitled quantity × the amount per
+//!   share, half-even to the cash scale; JCP withholds income tax at source (15 % unless the
+//!   event says otherwise), also half-even, and credits the rest.
+//! - **Shares** (`SPLIT`, `REVERSE_SPLIT`, `BONUS_SHARES`): a ratio `from:to` turns `from` shares
+//!   into `to`. The quantity, the blocked quantity and an open SELL's reserved quantity scale
+//!   alike; the cost basis (quantity × average price) is preserved, so the average price is
+//!   divided by the ratio; bonus shares add their tax cost. Whole shares only: the fraction a
+//!   holder is left with is removed and paid in cash at the event's fraction price. Realized
+//!   P&L never changes.
+//!
+//! Entitlement (the quantity at the end of the record date) and the booking of these effects
+//! are the caller's; these functions only say what one holder's position becomes.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use thiserror::Error;
+
+use crate::amount::{
+    AMOUNT_LIMIT, AmountError, Currency, FRACTION_DIGITS_MAX, Money, Price, Quantity,
+};
+
+/// Income tax withheld from interest on equity when the event names no rate (Brazil, 15 %).
+pub const JCP_WITHHOLDING_DEFAULT: Decimal = Decimal::from_parts(15, 0, 0, false, 2);
+
+/// Largest side of a ratio.
+pub const RATIO_SIDE_MAX: u32 = 1_000_000;
+
+/// A ratio the wallet cannot apply.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RatioError {
+    /// Not `from:to` with two whole numbers from 1 to [`RATIO_SIDE_MAX`].
+    #[error("ratio `{0}` is not from:to with whole numbers from 1 to {RATIO_SIDE_MAX}")]
+    Malformed(String),
+    /// A split that does not add shares, or a reverse split that does not remove them.
+    #[error("ratio {from}:{to} does not {direction}")]
+    WrongDirection {
+        /// Shares before.
+        from: u32,
+        /// Shares after.
+        to: u32,
+        /// What the event type needs the ratio to do.
+        direction: &'static str,
+    },
+}
+
+/// `from` shares become `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratio {
+    from: u32,
+    to: u32,
+}
+
+impl Ratio {
+    /// Parses `from:to`, e.g. `1:2` (a split that doubles), `10:1` (a reverse split).
+    ///
+    /// # Errors
+    /// [`RatioError::Malformed`].
+    pub fn parse(text: &str) -> Result<Ratio, RatioError> {
+        let malformed = || RatioError::Malformed(text.chars().take(40).collect());
+        let (from, to) = text.split_once(':').ok_or_else(malformed)?;
+        let side = |part: &str| {
+            part.parse::<u32>()
+                .ok()
+                .filter(|value| (1..=RATIO_SIDE_MAX).contains(value) && !part.starts_with('+'))
+        };
+        match (side(from), side(to)) {
+            (Some(from), Some(to)) => Ok(Ratio { from, to }),
+            _ => Err(malformed()),
+        }
+    }
+
+    /// Shares before.
+    #[must_use]
+    pub fn shares_before(self) -> u32 {
+        self.from
+    }
+
+    /// Shares after.
+    #[must_use]
+    pub fn shares_after(self) -> u32 {
+        self.to
+    }
+
+    /// This ratio as a split (more shares after).
+    ///
+    /// # Errors
+    /// [`RatioError::WrongDirection`] when `to ≤ from`.
+    pub fn increasing(self) -> Result<Ratio, RatioError> {
+        self.check(self.to > self.from, "add shares")
+    }
+
+    /// This ratio as a reverse split (fewer shares after).
+    ///
+    /// # Errors
+    /// [`RatioError::WrongDirection`] when `to ≥ from`.
+    pub fn decreasing(self) -> Result<Ratio, RatioError> {
+        self.check(self.to < self.from, "remove shares")
+    }
+
+    fn check(self, holds: bool, direction: &'static str) -> Result<Ratio, RatioError> {
+        if holds {
+            Ok(self)
+        } else {
+            Err(RatioError::WrongDirection {
+                from: self.from,
+                to: self.to,
+                direction,
+            })
+        }
+    }
+
+    /// `value × to / from`, exactly when it can be.
+    fn scale(self, value: Decimal) -> Option<Decimal> {
+        value
+            .checked_mul(Decimal::from(self.to))?
+            .checked_div(Decimal::from(self.from))
+    }
+}
+
+/// A cash entitlement of one holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CashEntitlement {
+    /// Quantity × amount per share, half-even to the cash scale.
+    pub gross: Money,
+    /// Income tax withheld at source (zero for a dividend).
+    pub withheld: Money,
+    /// What the holder is credited: `gross − withheld`.
+    pub net: Money,
+}
+
+/// What a holder with `quantity` entitled shares receives of `per_share`, with `withholding`
+/// (a fraction, 0 for a dividend) withheld.
+///
+/// # Errors
+/// [`AmountError::TooLarge`] when the amount leaves the wallet's range.
+pub fn cash_entitlement(
+    quantity: Quantity,
+    per_share: Price,
+    withholding: Decimal,
+    currency: Currency,
+) -> Result<CashEntitlement, AmountError> {
+    let too_large = || AmountError::TooLarge {
+        field: "corporate action cash",
+    };
+    let gross = quantity
+        .value()
+        .checked_mul(per_share.value())
+        .filter(|gross| *gross < AMOUNT_LIMIT)
+        .ok_or_else(too_large)?;
+    let gross = Money::round_half_even(gross, currency)?;
+    let withheld = gross
+        .value()
+        .checked_mul(withholding)
+        .ok_or_else(too_large)?;
+    let withheld = Money::round_half_even(withheld, currency)?;
+    let net = gross.checked_sub(withheld).ok_or_else(too_large)?;
+    Ok(CashEntitlement {
+        gross,
+        withheld,
+        net,
+    })
+}
+
+/// A holder's shares before a share event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holding {
+    /// Shares held, blocked ones included.
+    pub quantity: Quantity,
+    /// Shares blocked by open SELL orders.
+    pub blocked_quantity: Quantity,
+    /// Cost basis per share.
+    pub average_price: Price,
+}
+
+/// A holder's shares after a share event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Adjusted {
+    /// Whole shares held after the event.
+    pub quantity: Quantity,
+    /// Blocked shares after it, scaled like the quantity and never above it.
+    pub blocked_quantity: Quantity,
+    /// The new cost basis per share, half-even to eight places.
+    pub average_price: Price,
+    /// The fraction of a share removed (paid in cash).
+    pub fraction: Decimal,
+    /// What the fraction is paid: fraction × fraction price, half-even to the cash scale.
+    pub cash_in_lieu: Money,
+}
+
+/// `holding` after `from` shares become `to` (a split or a reverse split), the cost basis
+/// preserved; a fraction left is removed and paid at `fraction_price`. Blocked shares scale
+/// down to whole shares too, so an open SELL never blocks a fraction.
+///
+/// # Errors
+/// [`AmountError::TooLarge`] when a number leaves the wallet's range.
+pub fn split(
+    holding: Holding,
+    ratio: Ratio,
+    fraction_price: Price,
+    currency: Currency,
+) -> Result<Adjusted, AmountError> {
+    let too_large = || AmountError::TooLarge {
+        field: "split quantity",
+    };
+    let exact = ratio
+        .scale(holding.quantity.value())
+        .ok_or_else(too_large)?;
+    let whole = exact.trunc();
+    let fraction = exact - whole;
+    let blocked = ratio
+        .scale(holding.blocked_quantity.value())
+        .ok_or_else(too_large)?
+        .trunc()
+        .min(whole);
+    let cost = holding
+        .quantity
+        .value()
+        .checked_mul(holding.average_price.value())
+        .ok_or_else(too_large)?;
+    // The fraction leaves with its share of the cost; the whole shares keep the rest.
+    let kept_cost = if exact.is_zero() {
+        Decimal::ZERO
+    } else {
+        cost.checked_mul(whole)
+            .and_then(|part| part.checked_div(exact))
+            .ok_or_else(too_large)?
+    };
+    let average = if whole.is_zero() {
+        Decimal::ZERO
+    } else {
+        kept_cost
+            .checked_div(whole)
+            .ok_or_else(too_large)?
+            .round_dp_with_strategy(FRACTION_DIGITS_MAX, RoundingStrategy::MidpointNearestEven)
+    };
+    let cash = fraction
+        .checked_mul(fraction_price.value())
+        .ok_or_else(too_large)?;
+    Ok(Adjusted {
+        quantity: Quantity::from_stored(whole.normalize()),
+        blocked_quantity: Quantity::from_stored(blocked.normalize()),
+        average_price: Price::from_stored(average.normalize()),
+        fraction: fraction.normalize(),
+        cash_in_lieu: Money::round_half_even(cash, currency)?,
+    })
+}
+
+/// `holding` after a bonus issue of `to` new shares for every `from` held, each new share
+/// costing `cost_per_share` (the cost the tax rule assigns); a fraction of a new share is paid
+/// at `fraction_price`. Blocked shares do not change: an open SELL sells the shares it named.
+///
+/// # Errors
+/// [`AmountError::TooLarge`] when a number leaves the wallet's range.
+pub fn bonus(
+    holding: Holding,
+    ratio: Ratio,
+    cost_per_share: Price,
+    fraction_price: Price,
+    currency: Currency,
+) -> Result<Adjusted, AmountError> {
+    let too_large = || AmountError::TooLarge {
+        field: "bonus shares",
+    };
+    let exact_new = ratio
+        .scale(holding.quantity.value())
+        .ok_or_else(too_large)?;
+    let new_shares = exact_new.trunc();
+    let fraction = exact_new - new_shares;
+    let quantity = holding
+        .quantity
+        .value()
+        .checked_add(new_shares)
+        .filter(|quantity| *quantity < AMOUNT_LIMIT)
+        .ok_or_else(too_large)?;
+    let cost = holding
+        .quantity
+        .value()
+        .checked_mul(holding.average_price.value())
+        .and_then(|held| {
+            new_shares
+                .checked_mul(cost_per_share.value())
+                .and_then(|added| held.checked_add(added))
+        })
+        .ok_or_else(too_large)?;
+    let average = if quantity.is_zero() {
+        Decimal::ZERO
+    } else {
+        cost.checked_div(quantity)
+            .ok_or_else(too_large)?
+            .round_dp_with_strategy(FRACTION_DIGITS_MAX, RoundingStrategy::MidpointNearestEven)
+    };
+    let cash = fraction
+        .checked_mul(fraction_price.value())
+        .ok_or_else(too_large)?;
+    Ok(Adjusted {
+        quantity: Quantity::from_stored(quantity.normalize()),
+        blocked_quantity: holding.blocked_quantity,
+        average_price: Price::from_stored(average.normalize()),
+        fraction: fraction.normalize(),
+        cash_in_lieu: Money::round_half_even(cash, currency)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn holding(quantity: &str, blocked: &str, average: &str) -> Holding {
+        Holding {
+            quantity: Quantity::from_stored(dec(quantity)),
+            blocked_quantity: Quantity::from_stored(dec(blocked)),
+            average_price: Price::from_stored(dec(average)),
+        }
+    }
+
+    fn price(text: &str) -> Price {
+        Price::from_stored(dec(text))
+    }
+
+    #[test]
+    fn ratios_are_whole_numbers_in_range_and_in_the_right_direction() {
+        assert_eq!(
+            Ratio::parse("1:2")
+                .unwrap()
+                .increasing()
+                .unwrap()
+                .shares_after(),
+            2
+        );
+        assert_eq!(
+            Ratio::parse("10:1")
+                .unwrap()
+                .decreasing()
+                .unwrap()
+                .shares_before(),
+            10
+        );
+        for bad in [
+            "",
+            "1",
+            "1:",
+            ":2",
+            "0:1",
+            "1:0",
+            "1.5:2",
+            "-1:2",
+            "+1:2",
+            "1:2:3",
+            "1:1000001",
+        ] {
+            assert!(Ratio::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Ratio::parse("2:1").unwrap().increasing().is_err());
+        assert_eq!(
+            Ratio::parse("1:2")
+                .unwrap()
+                .decreasing()
+                .unwrap_err()
+                .to_string(),
+            "ratio 1:2 does not remove shares"
+        );
+    }
+
+    #[test]
+    fn a_dividend_and_a_jcp_with_withholding_worked_out() {
+        // 350 shares × 0.4567 = 159.845 → 159.84 (half-even).
+        let dividend = cash_entitlement(
+            Quantity::from_stored(dec("350")),
+            price("0.4567"),
+            Decimal::ZERO,
+            Currency::BRL,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                dividend.gross.value(),
+                dividend.withheld.value(),
+                dividend.net.value()
+            ),
+            (dec("159.84"), dec("0"), dec("159.84"))
+        );
+        // JCP: 350 × 0.8125 = 284.375 → 284.38 gross; 15 % = 42.657 → 42.66 withheld.
+        let jcp = cash_entitlement(
+            Quantity::from_stored(dec("350")),
+            price("0.8125"),
+            JCP_WITHHOLDING_DEFAULT,
+            Currency::BRL,
+        )
+        .unwrap();
+        assert_eq!(
+            (jcp.gross.value(), jcp.withheld.value(), jcp.net.value()),
+            (dec("284.38"), dec("42.66"), dec("241.72"))
+        );
+    }
+
+    #[test]
+    fn a_split_preserves_the_cost_basis_and_scales_blocked_shares() {
+        // 1:2 on 150 shares at 38.55 (40 blocked by an open SELL).
+        let after = split(
+            holding("150", "40", "38.55"),
+            Ratio::parse("1:2").unwrap(),
+            price("0"),
+            Currency::BRL,
+        )
+        .unwrap();
+        assert_eq!(after.quantity.value(), dec("300"));
+        assert_eq!(after.blocked_quantity.value(), dec("80"));
+        assert_eq!(after.average_price.value(), dec("19.275"));
+        assert_eq!(
+            (after.fraction, after.cash_in_lieu.value()),
+            (dec("0"), dec("0"))
+        );
+    }
+
+    #[test]
+    fn a_reverse_split_pays_the_fraction_in_cash() {
+        // 10:1 on 105 shares at 2.10: 10.5 → 10 shares, the 0.5 paid at 19.87 = 9.935 → 9.94.
+        let after = split(
+            holding("105", "0", "2.10"),
+            Ratio::parse("10:1").unwrap(),
+            price("19.87"),
+            Currency::BRL,
+        )
+        .unwrap();
+        assert_eq!(after.quantity.value(), dec("10"));
+        assert_eq!(after.fraction, dec("0.5"));
+        assert_eq!(after.cash_in_lieu.value(), dec("9.94"));
+        // The 10 whole shares keep 10/10.5 of the 220.50 cost: 210.00, 21.00 each.
+        assert_eq!(after.average_price.value(), dec("21"));
+        // A holder of fewer shares than the ratio is left with cash only.
+        let gone = split(
+            holding("7", "0", "2.10"),
+            Ratio::parse("10:1").unwrap(),
+            price("19.87"),
+            Currency::BRL,
+        )
+        .unwrap();
+        assert_eq!(
+            (gone.quantity.value(), gone.average_price.value()),
+            (dec("0"), dec("0"))
+        );
+        assert_eq!(gone.cash_in_lieu.value(), dec("13.91"));
+    }
+
+    #[test]
+    fn bonus_shares_add_their_cost_and_keep_blocked_shares() {
+        // 10:1 on 105 shares at 20.00: 10 new shares at a cost of 8.50, the half share paid at
+        // 18.00; (2,100.00 + 85.00) / 115.
+        let after = bonus(
+            holding("105", "5", "20.00"),
+            Ratio::parse("10:1").unwrap(),
+            price("8.50"),
+            price("18.00"),
+            Currency::BRL,
+        )
+        .unwrap();
+        assert_eq!(after.quantity.value(), dec("115"));
+        assert_eq!(after.blocked_quantity.value(), dec("5"));
+        assert_eq!(after.average_price.value(), dec("19.0"));
+        assert_eq!(
+            (after.fraction, after.cash_in_lieu.value()),
+            (dec("0.5"), dec("9"))
+        );
+    }
+}
