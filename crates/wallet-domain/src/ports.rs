@@ -215,7 +215,9 @@ pub trait ChangeSink: Send + Sync {
 /// A wallet event waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRecord {
-    /// Outbox row id, increasing in commit order.
+    /// Outbox row id, increasing in commit order. A row may hold several events (one user's,
+    /// of one commit): its records share the id, in order, and the row is sent only once all
+    /// of them are.
     pub id: i64,
     /// The Kafka key: the user id.
     pub key: String,
@@ -226,7 +228,7 @@ pub struct OutboxRecord {
 /// The relay's side of the outbox.
 #[cfg_attr(test, mockall::automock)]
 pub trait Outbox: Send + Sync + 'static {
-    /// Up to `limit` unsent records, lowest id first.
+    /// The records of up to `limit` unsent rows, lowest id first.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the database cannot be reached.

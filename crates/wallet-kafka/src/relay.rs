@@ -17,9 +17,10 @@ use crate::settings::KafkaSettings;
 
 /// Publishes outbox rows until `shutdown` turns true (or its sender is dropped).
 ///
-/// Each round takes up to `outbox_batch_max` unsent rows (lowest id first), publishes them
-/// concurrently and marks sent the longest acknowledged prefix, so a row is never marked
-/// before an earlier one of the same round: per-user order holds on the topic, at least once.
+/// Each round takes up to `outbox_batch_max` unsent rows (lowest id first), publishes their
+/// records concurrently and marks sent the rows of the longest acknowledged prefix of records,
+/// so a row is never marked before an earlier one of the same round, nor before all of its own
+/// records: per-user order holds on the topic, at least once.
 /// When the outbox is empty it waits `outbox_poll_interval_ms` before looking again.
 ///
 /// # Errors
@@ -84,16 +85,60 @@ async fn publish_round<O: Outbox>(
         .collect();
     let results = publisher.send_all(&records).await;
     let acknowledged = results.iter().take_while(|result| result.is_ok()).count();
-    if acknowledged > 0 {
-        let ids = rows[..acknowledged].iter().map(|row| row.id).collect();
+    let ids = rows_sent(rows, acknowledged);
+    if !ids.is_empty() {
         outbox
             .mark_sent(ids)
             .await
             .map_err(|error| format!("mark_sent: {error}"))?;
+    }
+    if acknowledged > 0 {
         metrics::outbox_published(acknowledged);
     }
     match results.into_iter().find_map(Result::err) {
         Some(error) => Err(format!("publish: {error}")),
         None => Ok(()),
+    }
+}
+
+/// The rows whose records are all in the first `acknowledged` of `records`. A row whose
+/// records went out only in part stays unsent, and all of them go out again.
+fn rows_sent(records: &[OutboxRecord], acknowledged: usize) -> Vec<i64> {
+    let mut ids: Vec<i64> = records[..acknowledged]
+        .iter()
+        .map(|record| record.id)
+        .collect();
+    ids.dedup();
+    if let (Some(last), Some(next)) = (ids.last(), records.get(acknowledged))
+        && *last == next.id
+    {
+        ids.pop();
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(ids: &[i64]) -> Vec<OutboxRecord> {
+        ids.iter()
+            .map(|id| OutboxRecord {
+                id: *id,
+                key: "u".to_owned(),
+                payload: "{}".to_owned(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_row_is_sent_only_with_all_of_its_records() {
+        let round = records(&[1, 2, 2, 2, 3]);
+        assert_eq!(rows_sent(&round, 5), [1, 2, 3]);
+        assert_eq!(rows_sent(&round, 4), [1, 2]);
+        // Two of row 2's three records acknowledged: row 2 goes out again, whole.
+        assert_eq!(rows_sent(&round, 3), [1]);
+        assert_eq!(rows_sent(&round, 1), [1]);
+        assert!(rows_sent(&round, 0).is_empty());
     }
 }

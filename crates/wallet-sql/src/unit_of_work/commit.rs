@@ -3,9 +3,11 @@
 //! UPDATEs for existing rows), so a batch of 500 events costs about a dozen round trips.
 
 use sea_orm::{DatabaseTransaction, Value};
+use std::collections::HashMap;
 use wallet_domain::ports::StoreError;
 use wallet_domain::unit_of_work::ChangeSet;
-use wallet_domain::{Account, Hold, LastTrade, Position, WalletEvent};
+
+use wallet_domain::{Account, Hold, LastTrade, Position, UserId, WalletEvent};
 
 use crate::dialect::Dialect;
 use crate::obligations;
@@ -44,11 +46,7 @@ pub(super) async fn write(
         ledger,
     )
     .await?;
-    let outbox = changes
-        .outbox
-        .iter()
-        .map(|event| outbox_values(dialect, event))
-        .collect();
+    let outbox = outbox_rows(dialect, &changes.outbox);
     statements += insert_rows(transaction, dialect, "outbox", OUTBOX_COLUMNS, outbox).await?;
     statements += upsert_last_trades(transaction, dialect, &changes.last_trades).await?;
     let idempotency = changes
@@ -212,13 +210,39 @@ async fn write_holds(
 /// Columns of `outbox` written by a commit (`id` is generated, `sent_at` starts NULL).
 const OUTBOX_COLUMNS: &[&str] = &["event_id", "user_id", "payload", "created_at"];
 
-fn outbox_values(dialect: Dialect, event: &WalletEvent) -> Vec<Value> {
-    vec![
-        Value::from(event.event_id.to_string()),
-        Value::from(event.user_id.as_str()),
-        Value::from(event.to_json()),
-        dialect.time(event.occurred_at),
-    ]
+/// One outbox row per user of the change set, holding that user's events in order: one event
+/// as its JSON object, several as a JSON array of them (`crate::outbox` publishes each as its
+/// own record). A fill with fees announces four or five events; as one row they cost the
+/// commit, the relay's read and its `sent_at` update once.
+fn outbox_rows(dialect: Dialect, events: &[WalletEvent]) -> Vec<Vec<Value>> {
+    let mut by_user: Vec<Vec<&WalletEvent>> = Vec::new();
+    let mut index: HashMap<&UserId, usize> = HashMap::new();
+    for event in events {
+        let slot = *index.entry(&event.user_id).or_insert_with(|| {
+            by_user.push(Vec::new());
+            by_user.len() - 1
+        });
+        by_user[slot].push(event);
+    }
+    by_user
+        .into_iter()
+        .filter_map(|group| {
+            let first = group.first()?;
+            let payload = match group.as_slice() {
+                [only] => only.to_json(),
+                many => {
+                    let json: Vec<String> = many.iter().map(|event| event.to_json()).collect();
+                    format!("[{}]", json.join(","))
+                }
+            };
+            Some(vec![
+                Value::from(first.event_id.to_string()),
+                Value::from(first.user_id.as_str()),
+                Value::from(payload),
+                dialect.time(first.occurred_at),
+            ])
+        })
+        .collect()
 }
 
 /// Upserts the last execution prices; a stored trade that is later than the new one stays.
