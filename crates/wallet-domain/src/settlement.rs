@@ -85,7 +85,7 @@ impl SettlementCalendar {
             if content.is_empty() {
                 continue;
             }
-            let date = (content.len() == 10)
+            let date = is_iso_date_shape(content)
                 .then(|| NaiveDate::parse_from_str(content, "%Y-%m-%d").ok())
                 .flatten()
                 .ok_or_else(|| CalendarError::NotADate {
@@ -162,6 +162,17 @@ impl SettlementCalendar {
             .single()
             .map_or(instant, |start| start.with_timezone(&Utc))
     }
+}
+
+/// `DDDD-DD-DD` with ASCII digits: chrono's `%Y` alone also reads `80822-1-01` as the year
+/// 80822, a date written back as `+80822-01-01`, which no holiday file means.
+fn is_iso_date_shape(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 10
+        && bytes.iter().enumerate().all(|(index, byte)| match index {
+            4 | 7 => *byte == b'-',
+            _ => byte.is_ascii_digit(),
+        })
 }
 
 fn next_day(date: NaiveDate) -> NaiveDate {
@@ -290,6 +301,9 @@ mod tests {
             "line 2: `2027-13-01` is not a date (YYYY-MM-DD)"
         );
         assert!(SettlementCalendar::parse_holidays("2027-1-1").is_err());
+        // Found by the fuzz target: chrono's %Y reads more than four digits.
+        assert!(SettlementCalendar::parse_holidays("80822-1-01").is_err());
+        assert!(SettlementCalendar::parse_holidays("+202-01-01").is_err());
         assert!(SettlementCalendar::new(11, BTreeSet::new()).is_err());
     }
 }

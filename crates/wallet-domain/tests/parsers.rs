@@ -241,6 +241,8 @@ proptest! {
             "\\PC{0,80}",
             prop::collection::vec("(19|20|99)[0-9]{2}-[01][0-9]-[0-3][0-9]( #[ -~]{0,10})?", 0..6)
                 .prop_map(|lines| lines.join("\n")),
+            // Near misses: more or fewer digits, signs (chrono's %Y alone reads "80822-1-01").
+            "[+-]?[0-9]{3,6}-[0-9]{1,2}-[0-9]{1,3}",
         ],
         cycle in 0..=10_u32,
     ) {
