@@ -29,7 +29,7 @@ test: lint
 	$(MAKE) e2e
 
 # The parsers cargo-fuzz exercises (crates/wallet-domain/fuzz) and how long each runs.
-FUZZ_TARGETS := order_event amount calendar
+FUZZ_TARGETS := order_event amount calendar corporate_action
 FUZZ_SECONDS ?= 60
 FUZZ_DIR = $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/fuzz
 

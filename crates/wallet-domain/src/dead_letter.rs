@@ -1,4 +1,5 @@
-//! Why an order event is dead-lettered: the stable reasons of the `x-error-reason` header.
+//! Why an order event or a corporate action is dead-lettered: the stable reasons of the
+//! `x-error-reason` header.
 
 use thiserror::Error;
 
@@ -38,6 +39,17 @@ pub enum DeadLetterReason {
     /// The wallet failed on this event (a bug, reported with its cause): dead-lettered so that
     /// the rest of its partition goes on, to be replayed once the wallet is fixed.
     ProcessingFailed,
+    /// A corporate action's `type` is none the wallet knows.
+    UnknownActionType,
+    /// A corporate action's `id` breaks its rule.
+    InvalidActionId,
+    /// A corporate action's ratio is not `from:to`, or goes the wrong way for its type.
+    InvalidRatio,
+    /// A date is not `YYYY-MM-DD`.
+    InvalidDate,
+    /// A corporate action whose fields contradict each other (a payment before the record
+    /// date, a withholding rate of 100 % or more).
+    ContradictoryAction,
 }
 
 text_enum!(DeadLetterReason {
@@ -56,6 +68,11 @@ text_enum!(DeadLetterReason {
     SettlementNotCovered => "SETTLEMENT_NOT_COVERED",
     AmountOutOfRange => "AMOUNT_OUT_OF_RANGE",
     ProcessingFailed => "PROCESSING_FAILED",
+    UnknownActionType => "UNKNOWN_ACTION_TYPE",
+    InvalidActionId => "INVALID_ACTION_ID",
+    InvalidRatio => "INVALID_RATIO",
+    InvalidDate => "INVALID_DATE",
+    ContradictoryAction => "CONTRADICTORY_ACTION",
 });
 
 impl DeadLetterReason {
@@ -65,7 +82,9 @@ impl DeadLetterReason {
             "orderId" => DeadLetterReason::InvalidOrderId,
             "userId" => DeadLetterReason::InvalidUserId,
             "ticker" => DeadLetterReason::InvalidTicker,
-            "price" | "executedPrice" => DeadLetterReason::InvalidPrice,
+            "price" | "executedPrice" | "amountPerShare" | "fractionPrice" | "costPerShare" => {
+                DeadLetterReason::InvalidPrice
+            }
             _ => DeadLetterReason::InvalidQuantity,
         }
     }

@@ -151,7 +151,7 @@ struct RawOrderEvent<'a> {
     event_timestamp: Option<&'a RawValue>,
 }
 
-fn missing(field: &str) -> Rejection {
+pub(crate) fn missing(field: &str) -> Rejection {
     Rejection::new(
         DeadLetterReason::MissingField,
         format!("{field} is required"),
@@ -159,7 +159,7 @@ fn missing(field: &str) -> Rejection {
 }
 
 /// The text of a JSON number or string, or `None` for absent and `null`.
-fn scalar_text<'a>(
+pub(crate) fn scalar_text<'a>(
     field: &str,
     raw: Option<&'a RawValue>,
 ) -> Result<Option<std::borrow::Cow<'a, str>>, Rejection> {

@@ -166,7 +166,7 @@ impl SettlementCalendar {
 
 /// `DDDD-DD-DD` with ASCII digits: chrono's `%Y` alone also reads `80822-1-01` as the year
 /// 80822, a date written back as `+80822-01-01`, which no holiday file means.
-fn is_iso_date_shape(text: &str) -> bool {
+pub(crate) fn is_iso_date_shape(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.len() == 10
         && bytes.iter().enumerate().all(|(index, byte)| match index {

@@ -1,6 +1,6 @@
 //! Property tests of every parser of untrusted input in the domain: decimals (plain and in
 //! exponent form), amounts, quantities, prices, user ids, tickers, order ids, whole order
-//! events and the exchange's holiday file. None may panic on any input, and whatever they accept must round-trip exactly.
+//! events, corporate actions and the exchange's holiday file. None may panic on any input, and whatever they accept must round-trip exactly.
 
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -233,6 +233,38 @@ proptest! {
     #[test]
     fn order_events_never_panic_on_any_json(json in json_value()) {
         let _ = OrderEvent::parse(json.as_bytes());
+    }
+
+    #[test]
+    fn corporate_actions_never_panic_and_accepted_ones_keep_their_promises(json in prop_oneof![
+        json_value(),
+        (
+            prop::sample::select(vec!["CASH_DIVIDEND", "INTEREST_ON_EQUITY", "SPLIT", "REVERSE_SPLIT", "BONUS_SHARES", "MERGER"]),
+            "[0-9]{1,4}:[0-9]{1,4}",
+            prop_oneof![number_text(), "\\PC{0,12}"],
+            "20[0-9]{2}-[01][0-9]-[0-3][0-9]",
+            "20[0-9]{2}-[01][0-9]-[0-3][0-9]",
+        )
+            .prop_map(|(kind, ratio, amount, first, second)| format!(
+                r#"{{"id":"A1","type":"{kind}","ticker":"PETR4","ratio":"{ratio}","amountPerShare":"{amount}","fractionPrice":"{amount}","costPerShare":"{amount}","withholdingRate":"{amount}","recordDate":"{first}","effectiveDate":"{first}","paymentDate":"{second}"}}"#
+            )),
+    ]) {
+        use wallet_domain::corporate_actions::{ActionTerms, CorporateAction};
+        if let Ok(action) = CorporateAction::parse(json.as_bytes()) {
+            match action.terms {
+                ActionTerms::CashDividend { record_date, payment_date, .. } => prop_assert!(payment_date >= record_date),
+                ActionTerms::InterestOnEquity { withholding_rate, record_date, payment_date, .. } => {
+                    prop_assert!(payment_date >= record_date);
+                    prop_assert!(withholding_rate >= Decimal::ZERO && withholding_rate < Decimal::ONE);
+                }
+                ActionTerms::Split { ratio, .. } => prop_assert!(ratio.shares_after() > ratio.shares_before()),
+                ActionTerms::ReverseSplit { ratio, effective_date, payment_date, .. } => {
+                    prop_assert!(ratio.shares_after() < ratio.shares_before());
+                    prop_assert!(payment_date >= effective_date);
+                }
+                ActionTerms::BonusShares { .. } => {}
+            }
+        }
     }
 
     #[test]

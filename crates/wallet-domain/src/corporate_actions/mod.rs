@@ -11,8 +11,13 @@
 //!   holder is left with is removed and paid in cash at the event's fraction price. Realized
 //!   P&L never changes.
 //!
-//! Entitlement (the quantity at the end of the record date) and the booking of these effects
-//! are the caller's; these functions only say what one holder's position becomes.
+//! [`CorporateAction::parse`] reads an action as it arrives. Entitlement (the quantity at the
+//! end of the record date) and the booking of these effects are the caller's; these functions
+//! only say what one holder's position becomes.
+
+mod event;
+
+pub use event::{ACTION_ID_LENGTH_MAX, ActionTerms, CorporateAction};
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use thiserror::Error;
