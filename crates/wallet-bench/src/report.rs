@@ -93,6 +93,17 @@ fn cpu_text(cpu: CpuUse) -> String {
     )
 }
 
+/// Issue 19: CPU per event of the wallet and MariaDB together, on two cores at 20,000 events/s.
+const CPU_MICROS_PER_EVENT_MAX: f64 = 100.0;
+
+/// The CPU of a run per event: wallet, mariadbd and the two together, in µs.
+fn cpu_per_event(cpu: CpuUse, events: usize) -> (f64, f64, f64) {
+    #[allow(clippy::cast_precision_loss)]
+    let per_event = |seconds: f64| seconds * 1e6 / events.max(1) as f64;
+    let (wallet, database) = (per_event(cpu.service), per_event(cpu.database));
+    (wallet, database, wallet + database)
+}
+
 fn millis(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1e3)
 }
@@ -151,6 +162,13 @@ impl Report {
         }
         if let Some(cpu) = self.fees_cpu {
             row(cpu_label("1b"), cpu_text(cpu), "—", "");
+            let (wallet, database, together) = cpu_per_event(cpu, self.events);
+            row(
+                "1b. CPU µs per event: wallet / mariadbd / together (start-up included)".to_owned(),
+                format!("{wallet:.0} / {database:.0} / {together:.0}"),
+                "—",
+                "",
+            );
         }
         if let Some(latency) = self.latency {
             row(
@@ -171,6 +189,13 @@ impl Report {
         }
         if let Some(cpu) = self.ingest_cpu {
             row(cpu_label("1"), cpu_text(cpu), "—", "");
+            let (wallet, database, together) = cpu_per_event(cpu, self.events);
+            row(
+                "1. CPU µs per event: wallet / mariadbd / together (start-up included)".to_owned(),
+                format!("{wallet:.0} / {database:.0} / {together:.0}"),
+                "≤ 100 together",
+                yes_no(together <= CPU_MICROS_PER_EVENT_MAX),
+            );
         }
         if let Some(service) = self.service_rows {
             row(
