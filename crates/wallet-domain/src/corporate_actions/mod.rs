@@ -19,12 +19,10 @@ mod event;
 
 pub use event::{ACTION_ID_LENGTH_MAX, ActionTerms, CorporateAction};
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use thiserror::Error;
 
-use crate::amount::{
-    AMOUNT_LIMIT, AmountError, Currency, FRACTION_DIGITS_MAX, Money, Price, Quantity,
-};
+use crate::amount::{AMOUNT_LIMIT, AmountError, Currency, Money, Price, Quantity};
 
 /// Income tax withheld from interest on equity when the event names no rate (Brazil, 15 %).
 pub const JCP_WITHHOLDING_DEFAULT: Decimal = Decimal::from_parts(15, 0, 0, false, 2);
@@ -194,6 +192,26 @@ pub struct Adjusted {
     pub cash_in_lieu: Money,
 }
 
+/// `quantity` scaled by `ratio`, as whole shares and the fraction left over.
+fn scaled_shares(quantity: Quantity, ratio: Ratio) -> Result<(Decimal, Decimal), AmountError> {
+    let exact = ratio
+        .scale(quantity.value())
+        .filter(|exact| *exact < AMOUNT_LIMIT)
+        .ok_or(AmountError::TooLarge { field: "shares" })?;
+    let whole = exact.trunc();
+    Ok((whole, exact - whole))
+}
+
+/// The cash paid for `fraction` of a share at `price`, half-even to the cash scale.
+fn paid_for(fraction: Decimal, price: Price, currency: Currency) -> Result<Money, AmountError> {
+    let cash = fraction
+        .checked_mul(price.value())
+        .ok_or(AmountError::TooLarge {
+            field: "cash in lieu",
+        })?;
+    Money::round_half_even(cash, currency)
+}
+
 /// `holding` after `from` shares become `to` (a split or a reverse split), the cost basis
 /// preserved; a fraction left is removed and paid at `fraction_price`. Blocked shares scale
 /// down to whole shares too, so an open SELL never blocks a fraction.
@@ -206,25 +224,16 @@ pub fn split(
     fraction_price: Price,
     currency: Currency,
 ) -> Result<Adjusted, AmountError> {
-    let too_large = || AmountError::TooLarge {
-        field: "split quantity",
-    };
-    let exact = ratio
-        .scale(holding.quantity.value())
-        .ok_or_else(too_large)?;
-    let whole = exact.trunc();
-    let fraction = exact - whole;
-    let blocked = ratio
-        .scale(holding.blocked_quantity.value())
-        .ok_or_else(too_large)?
-        .trunc()
-        .min(whole);
+    let too_large = || AmountError::TooLarge { field: "split" };
+    let (whole, fraction) = scaled_shares(holding.quantity, ratio)?;
+    let (blocked, _) = scaled_shares(holding.blocked_quantity, ratio)?;
     let cost = holding
         .quantity
         .value()
         .checked_mul(holding.average_price.value())
         .ok_or_else(too_large)?;
     // The fraction leaves with its share of the cost; the whole shares keep the rest.
+    let exact = whole + fraction;
     let kept_cost = if exact.is_zero() {
         Decimal::ZERO
     } else {
@@ -232,23 +241,18 @@ pub fn split(
             .and_then(|part| part.checked_div(exact))
             .ok_or_else(too_large)?
     };
-    let average = if whole.is_zero() {
-        Decimal::ZERO
-    } else {
-        kept_cost
-            .checked_div(whole)
-            .ok_or_else(too_large)?
-            .round_dp_with_strategy(FRACTION_DIGITS_MAX, RoundingStrategy::MidpointNearestEven)
-    };
-    let cash = fraction
-        .checked_mul(fraction_price.value())
-        .ok_or_else(too_large)?;
+    let whole = Quantity::from_stored(whole.normalize());
     Ok(Adjusted {
-        quantity: Quantity::from_stored(whole.normalize()),
-        blocked_quantity: Quantity::from_stored(blocked.normalize()),
-        average_price: Price::from_stored(average.normalize()),
+        quantity: whole,
+        blocked_quantity: Quantity::from_stored(blocked.min(whole.value()).normalize()),
+        average_price: Price::weighted_average(
+            Quantity::ZERO,
+            Price::ZERO,
+            whole,
+            Money::from_stored(kept_cost),
+        )?,
         fraction: fraction.normalize(),
-        cash_in_lieu: Money::round_half_even(cash, currency)?,
+        cash_in_lieu: paid_for(fraction, fraction_price, currency)?,
     })
 }
 
@@ -265,46 +269,25 @@ pub fn bonus(
     fraction_price: Price,
     currency: Currency,
 ) -> Result<Adjusted, AmountError> {
-    let too_large = || AmountError::TooLarge {
-        field: "bonus shares",
-    };
-    let exact_new = ratio
-        .scale(holding.quantity.value())
-        .ok_or_else(too_large)?;
-    let new_shares = exact_new.trunc();
-    let fraction = exact_new - new_shares;
-    let quantity = holding
-        .quantity
+    let (new_shares, fraction) = scaled_shares(holding.quantity, ratio)?;
+    let new_shares = Quantity::from_stored(new_shares.normalize());
+    let added_cost = new_shares
         .value()
-        .checked_add(new_shares)
-        .filter(|quantity| *quantity < AMOUNT_LIMIT)
-        .ok_or_else(too_large)?;
-    let cost = holding
-        .quantity
-        .value()
-        .checked_mul(holding.average_price.value())
-        .and_then(|held| {
-            new_shares
-                .checked_mul(cost_per_share.value())
-                .and_then(|added| held.checked_add(added))
-        })
-        .ok_or_else(too_large)?;
-    let average = if quantity.is_zero() {
-        Decimal::ZERO
-    } else {
-        cost.checked_div(quantity)
-            .ok_or_else(too_large)?
-            .round_dp_with_strategy(FRACTION_DIGITS_MAX, RoundingStrategy::MidpointNearestEven)
-    };
-    let cash = fraction
-        .checked_mul(fraction_price.value())
-        .ok_or_else(too_large)?;
+        .checked_mul(cost_per_share.value())
+        .ok_or(AmountError::TooLarge {
+            field: "bonus cost",
+        })?;
     Ok(Adjusted {
-        quantity: Quantity::from_stored(quantity.normalize()),
+        quantity: holding.quantity.checked_add(new_shares)?,
         blocked_quantity: holding.blocked_quantity,
-        average_price: Price::from_stored(average.normalize()),
+        average_price: Price::weighted_average(
+            holding.quantity,
+            holding.average_price,
+            new_shares,
+            Money::from_stored(added_cost),
+        )?,
         fraction: fraction.normalize(),
-        cash_in_lieu: Money::round_half_even(cash, currency)?,
+        cash_in_lieu: paid_for(fraction, fraction_price, currency)?,
     })
 }
 
