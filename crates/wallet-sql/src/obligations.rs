@@ -132,22 +132,33 @@ pub(crate) async fn write(
         rows,
     )
     .await?;
+    // One statement per instant (a settlement run settles all of its obligations at one).
+    let mut by_instant: std::collections::BTreeMap<_, Vec<&str>> = Default::default();
     for obligation in settled {
-        let Some(settled_at) = obligation.settled_at else {
-            continue;
-        };
-        let mut query = Query::new("UPDATE settlement_obligations SET settled_at = ");
-        query
-            .bind(dialect.time(settled_at))
-            .sql(" WHERE obligation_key = ")
-            .bind(obligation.key.as_str())
-            .sql(" AND settled_at IS NULL");
-        statements += 1;
-        if execute(transaction, dialect, query).await? != 1 {
-            return Err(StoreError::Conflict(format!(
-                "obligation {} is settled already",
-                obligation.key
-            )));
+        if let Some(at) = obligation.settled_at {
+            by_instant
+                .entry(at)
+                .or_default()
+                .push(obligation.key.as_str());
+        }
+    }
+    for (settled_at, keys) in by_instant {
+        for chunk in keys.chunks(IN_LIST_KEYS_MAX) {
+            let mut query = Query::new("UPDATE settlement_obligations SET settled_at = ");
+            query
+                .bind(dialect.time(settled_at))
+                .sql(" WHERE obligation_key IN ");
+            in_list(&mut query, chunk.iter().map(|key| Value::from(*key)));
+            query.sql(" AND settled_at IS NULL");
+            statements += 1;
+            let changed = execute(transaction, dialect, query).await?;
+            if changed != chunk.len() as u64 {
+                return Err(StoreError::Conflict(format!(
+                    "{} of {} obligations are settled already",
+                    chunk.len() as u64 - changed.min(chunk.len() as u64),
+                    chunk.len()
+                )));
+            }
         }
     }
     Ok(statements)
