@@ -12,8 +12,7 @@ use common::*;
 use serde_json::Value;
 use wallet_domain::unit_of_work::Snapshot;
 use wallet_domain::{
-    CashError, Currency, EntryType, EventOutcome, Fee, FeeSchedule, FeeSide, FeeTerms, OrderEvent,
-    SettlementCalendar, WalletBook,
+    CashError, Currency, EntryType, EventOutcome, OrderEvent, SettlementCalendar, WalletBook,
 };
 
 fn repository() -> PathBuf {
@@ -22,27 +21,6 @@ fn repository() -> PathBuf {
 
 fn fixture() -> PathBuf {
     repository().join("tests/fixtures/b3-week")
-}
-
-/// The schedule of `config/production.example.toml`.
-fn b3_fees() -> FeeSchedule {
-    let fee = |name: &str, fixed: &str, rate: &str| {
-        Fee::new(FeeTerms {
-            name: name.to_owned(),
-            side: FeeSide::Both,
-            fixed: dec(fixed),
-            rate: dec(rate),
-            minimum: None,
-            maximum: None,
-        })
-        .unwrap()
-    };
-    FeeSchedule::new(vec![
-        fee("BROKERAGE", "4.90", "0"),
-        fee("B3_TRADING", "0", "0.00005"),
-        fee("B3_SETTLEMENT", "0", "0.00025"),
-    ])
-    .unwrap()
 }
 
 fn text(value: &Value) -> &str {
@@ -109,7 +87,7 @@ fn the_b3_week_fixture_ends_with_its_documented_numbers() {
     )
     .unwrap();
     let mut book = WalletBook::new(Snapshot::default(), Currency::BRL)
-        .with_fees(Arc::new(b3_fees()))
+        .with_fees(Arc::new(b3_schedule()))
         .with_settlement(Arc::new(calendar));
     let steps = script["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 13);

@@ -5,7 +5,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 use wallet_domain::unit_of_work::Snapshot;
 use wallet_domain::{
-    CashOperation, Currency, Money, OrderEvent, OrderId, Ticker, UserId, WalletBook,
+    CashOperation, Currency, Fee, FeeSchedule, FeeSide, FeeTerms, Money, OrderEvent, OrderId,
+    Ticker, UserId, WalletBook,
 };
 
 pub fn now() -> DateTime<Utc> {
@@ -125,4 +126,26 @@ pub fn shares(book: &WalletBook, user_id: &str) -> (Decimal, Decimal) {
     book.position(&user(user_id), &ticker("PETR4"))
         .map(|position| (position.quantity.value(), position.blocked_quantity.value()))
         .unwrap_or_default()
+}
+
+/// B3's equity fees as `config/production.example.toml` sets them: a broker's R$ 4.90 per
+/// order, trading 0.005 % and settlement 0.025 % of the notional.
+pub fn b3_schedule() -> FeeSchedule {
+    let fee = |name: &str, fixed: &str, rate: &str| {
+        Fee::new(FeeTerms {
+            name: name.to_owned(),
+            side: FeeSide::Both,
+            fixed: dec(fixed),
+            rate: dec(rate),
+            minimum: None,
+            maximum: None,
+        })
+        .unwrap()
+    };
+    FeeSchedule::new(vec![
+        fee("BROKERAGE", "4.90", "0"),
+        fee("B3_TRADING", "0", "0.00005"),
+        fee("B3_SETTLEMENT", "0", "0.00025"),
+    ])
+    .unwrap()
 }

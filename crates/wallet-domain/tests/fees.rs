@@ -8,30 +8,7 @@ use std::sync::Arc;
 
 use common::*;
 use wallet_domain::unit_of_work::Snapshot;
-use wallet_domain::{
-    Currency, EntryType, EventOutcome, Fee, FeeSchedule, FeeSide, FeeTerms, WalletBook,
-    WalletEventType,
-};
-
-fn b3_schedule() -> FeeSchedule {
-    let fee = |name: &str, fixed: &str, rate: &str| {
-        Fee::new(FeeTerms {
-            name: name.to_owned(),
-            side: FeeSide::Both,
-            fixed: dec(fixed),
-            rate: dec(rate),
-            minimum: None,
-            maximum: None,
-        })
-        .unwrap()
-    };
-    FeeSchedule::new(vec![
-        fee("BROKERAGE", "4.90", "0"),
-        fee("B3_TRADING", "0", "0.00005"),
-        fee("B3_SETTLEMENT", "0", "0.00025"),
-    ])
-    .unwrap()
-}
+use wallet_domain::{Currency, EntryType, EventOutcome, WalletBook, WalletEventType};
 
 fn book_with_fees() -> WalletBook {
     let mut book =
@@ -41,7 +18,7 @@ fn book_with_fees() -> WalletBook {
 }
 
 #[test]
-fn a_purchase_in_two_fills_and_its_sale_with_b3_fees() {
+fn a_purchase_in_two_fills_and_its_sale_with_b3_schedule() {
     let mut book = book_with_fees();
 
     // 100 × 38.55 = 3,855.00 and its most fees: 4.90 + 0.19 + 0.96.
