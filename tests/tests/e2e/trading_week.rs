@@ -57,6 +57,28 @@ async fn account(wallet: &Wallet) -> Value {
     account
 }
 
+/// The Order API's PENDING and FILLED of order `id` (100 PETR4 at `limit`, filled at
+/// `executed`), waited for until the balance is `balance`.
+async fn trade(
+    wallet: &Wallet,
+    producer: &rdkafka::producer::FutureProducer,
+    (id, side, limit, executed): (i64, &str, &str, &str),
+    balance: &str,
+) {
+    let pending = order(id, side, "PENDING", &format!(r#","price":{limit}"#));
+    let filled = order(
+        id,
+        side,
+        "FILLED",
+        &format!(r#","price":{limit},"executedPrice":{executed}"#),
+    );
+    kafka::produce(producer, INPUT, &[pending, filled]).await;
+    eventually(&format!("order {id} booked"), DRAIN_TIMEOUT, || async {
+        account(wallet).await["balance"] == balance
+    })
+    .await;
+}
+
 async fn wait_settled(wallet: &Wallet, settled: &str) {
     eventually(
         &format!("settled balance {settled}"),
@@ -89,24 +111,7 @@ async fn a_trading_week_with_fees_and_d_plus_two_settles_exactly() {
     let producer = kafka::producer(&broker.bootstrap());
 
     // Monday: buy 100 PETR4 at 38.50 (limit 38.55). 3,850.00 and fees 4.90 + 0.19 + 0.96.
-    kafka::produce(
-        &producer,
-        INPUT,
-        &[
-            order(1, "BUY", "PENDING", r#","price":38.55"#),
-            order(
-                1,
-                "BUY",
-                "FILLED",
-                r#","price":38.55,"executedPrice":38.50"#,
-            ),
-        ],
-    )
-    .await;
-    eventually("the purchase booked", DRAIN_TIMEOUT, || async {
-        account(&wallet).await["balance"] == "6143.95"
-    })
-    .await;
+    trade(&wallet, &producer, (1, "BUY", "38.55", "38.50"), "6143.95").await;
     let (_, hold) = wallet.get(&format!("/api/v1/wallet/{USER}/orders/1")).await;
     assert_eq!(hold["feesAmount"], "6.05", "{hold}");
     let (_, positions) = wallet
@@ -116,23 +121,12 @@ async fn a_trading_week_with_fees_and_d_plus_two_settles_exactly() {
 
     // Tuesday: sell them at 40.00. 4,000.00 less 4.90 + 0.20 + 1.00, buying power at once.
     clock.set("2027-04-20T17:00:00Z");
-    kafka::produce(
+    trade(
+        &wallet,
         &producer,
-        INPUT,
-        &[
-            order(2, "SELL", "PENDING", r#","price":40.00"#),
-            order(
-                2,
-                "SELL",
-                "FILLED",
-                r#","price":40.00,"executedPrice":40.00"#,
-            ),
-        ],
+        (2, "SELL", "40.00", "40.00"),
+        "10137.85",
     )
-    .await;
-    eventually("the sale booked", DRAIN_TIMEOUT, || async {
-        account(&wallet).await["balance"] == "10137.85"
-    })
     .await;
     let tuesday = account(&wallet).await;
     assert_eq!(tuesday["availableBalance"], "10137.85", "{tuesday}");
