@@ -23,6 +23,7 @@ mod m20261202_000007_create_dead_letter_verdicts;
 mod m20261202_000008_add_hold_terms_pending;
 mod m20261202_000009_add_fees;
 mod m20261202_000010_create_settlement_obligations;
+mod m20261202_000011_create_corporate_actions;
 
 /// Every migration of the schema, in order.
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_add_hold_terms_pending::Migration),
             Box::new(m20261202_000009_add_fees::Migration),
             Box::new(m20261202_000010_create_settlement_obligations::Migration),
+            Box::new(m20261202_000011_create_corporate_actions::Migration),
         ]
     }
 }

@@ -20,7 +20,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use wallet_domain::ports::{BalanceAt, ChangeSink, StoreError, WalletReader, WalletStore};
+use wallet_domain::corporate_actions::{ActionRecord, Entitlement, HolderPage};
+use wallet_domain::ports::{
+    BalanceAt, ChangeSink, CorporateActionStore, StoreError, WalletReader, WalletStore,
+};
 use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 use wallet_domain::{
     Account, Hold, LastTrade, Obligation, OrderId, Position, StoredLedgerEntry, Ticker, UserId,
@@ -346,6 +349,54 @@ impl<S: WalletReader> WalletReader for CachingStore<S> {
 
     async fn open_obligations(&self, user: &UserId) -> Result<Vec<Obligation>, StoreError> {
         self.inner.open_obligations(user).await
+    }
+
+    async fn receivables(&self, user: &UserId) -> Result<Vec<Entitlement>, StoreError> {
+        self.inner.receivables(user).await
+    }
+}
+
+impl<S: CorporateActionStore> CorporateActionStore for CachingStore<S> {
+    async fn insert_action(
+        &self,
+        record: &ActionRecord,
+    ) -> Result<(ActionRecord, bool), StoreError> {
+        self.inner.insert_action(record).await
+    }
+
+    async fn action(&self, id: &str) -> Result<Option<ActionRecord>, StoreError> {
+        self.inner.action(id).await
+    }
+
+    async fn open_actions(&self, limit: u32) -> Result<Vec<ActionRecord>, StoreError> {
+        self.inner.open_actions(limit).await
+    }
+
+    async fn holders_at(
+        &self,
+        ticker: &Ticker,
+        at: DateTime<Utc>,
+        after: Option<&UserId>,
+        limit: u32,
+    ) -> Result<HolderPage, StoreError> {
+        self.inner.holders_at(ticker, at, after, limit).await
+    }
+
+    async fn unpaid_entitlements(
+        &self,
+        action_id: &str,
+        after: Option<&UserId>,
+        limit: u32,
+    ) -> Result<Vec<Entitlement>, StoreError> {
+        self.inner.unpaid_entitlements(action_id, after, limit).await
+    }
+
+    async fn active_sell_orders(
+        &self,
+        ticker: &Ticker,
+        users: &[UserId],
+    ) -> Result<Vec<OrderId>, StoreError> {
+        self.inner.active_sell_orders(ticker, users).await
     }
 }
 

@@ -201,6 +201,17 @@ fn spawn_upkeep(
     supervisor.spawn("settlement", move |shutdown| {
         jobs::settlement::run_settlement(settlement_service.clone(), settlement_interval, shutdown)
     });
+    let actions_service = service.clone();
+    let actions_interval = Duration::from_secs(settings.corporate_actions.interval_seconds);
+    let actions_batch = settings.corporate_actions.batch_size;
+    supervisor.spawn("corporate-actions", move |shutdown| {
+        jobs::corporate_actions::run_corporate_actions(
+            actions_service.clone(),
+            actions_interval,
+            actions_batch,
+            shutdown,
+        )
+    });
     let upkeep_handle = metrics;
     supervisor.spawn("metrics-upkeep", move |shutdown| {
         jobs::run_metrics_upkeep(upkeep_handle.clone(), shutdown)
@@ -233,6 +244,7 @@ fn consumer_check(health: ConsumerHealth) -> Check {
 /// readiness check.
 fn start_kafka(
     config: &KafkaSettings,
+    corporate_actions_topic: &str,
     store: &CachingStore<SqlStore>,
     service: &WalletService<CachingStore<SqlStore>>,
     supervisor: &mut Supervisor,
@@ -257,6 +269,14 @@ fn start_kafka(
             embedded.bootstrap_servers()
         );
         kafka = embedded.client_settings(&kafka);
+        for topic in [
+            corporate_actions_topic.to_owned(),
+            format!("{corporate_actions_topic}.DLT"),
+        ] {
+            embedded
+                .create_topic(&topic, 1)
+                .map_err(|error| StartupError::Kafka(error.to_string()))?;
+        }
         broker = Some(embedded);
     }
     kafka
@@ -273,6 +293,23 @@ fn start_kafka(
             wallet_kafka::run_consumer(&kafka, service, health, shutdown)
                 .await
                 .map_err(|error| error.to_string())
+        }
+    });
+    let (actions_service, actions_kafka) = (service.clone(), kafka.clone());
+    let actions_topic = corporate_actions_topic.to_owned();
+    supervisor.spawn("corporate-action-consumer", move |shutdown| {
+        let service = actions_service.clone();
+        let (kafka, topic) = (actions_kafka.clone(), actions_topic.clone());
+        async move {
+            wallet_kafka::run_corporate_action_consumer(
+                &kafka,
+                &topic,
+                service,
+                ConsumerHealth::new(),
+                shutdown,
+            )
+            .await
+            .map_err(|error| error.to_string())
         }
     });
     let relay_store = store.inner().clone();
@@ -338,7 +375,13 @@ impl Application {
                 async move { feed.ping().await.map_err(|error| error.to_string()) }
             }));
         }
-        let broker = match start_kafka(&settings.kafka, &store, &service, &mut supervisor)? {
+        let broker = match start_kafka(
+            &settings.kafka,
+            &settings.corporate_actions.topic,
+            &store,
+            &service,
+            &mut supervisor,
+        )? {
             Some((broker, consumer_check)) => {
                 checks.push(consumer_check);
                 broker

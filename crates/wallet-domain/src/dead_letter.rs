@@ -50,6 +50,8 @@ pub enum DeadLetterReason {
     /// A corporate action whose fields contradict each other (a payment before the record
     /// date, a withholding rate of 100 % or more).
     ContradictoryAction,
+    /// A corporate action under the id of another, stored one: the stored one stands.
+    ConflictingAction,
 }
 
 text_enum!(DeadLetterReason {
@@ -73,6 +75,7 @@ text_enum!(DeadLetterReason {
     InvalidRatio => "INVALID_RATIO",
     InvalidDate => "INVALID_DATE",
     ContradictoryAction => "CONTRADICTORY_ACTION",
+    ConflictingAction => "CONFLICTING_ACTION",
 });
 
 impl DeadLetterReason {

@@ -34,6 +34,20 @@ pub enum EntryType {
     Fee,
     /// A fill's cash settled on its settlement date: only the settled balance moves.
     CashSettlement,
+    /// A cash dividend credited on its payment date (gross).
+    Dividend,
+    /// Interest on equity (JCP) credited on its payment date (gross).
+    InterestOnEquity,
+    /// Income tax withheld at source from interest on equity.
+    TaxWithheld,
+    /// Cash paid for the fraction of a share a reverse split or a bonus issue left.
+    CashInLieu,
+    /// Shares added by a split (quantity, blocked quantity).
+    Split,
+    /// Shares removed by a reverse split.
+    ReverseSplit,
+    /// Shares added by a bonus issue.
+    BonusShares,
 }
 
 text_enum!(EntryType {
@@ -48,6 +62,13 @@ text_enum!(EntryType {
     Opening => "OPENING",
     Fee => "FEE",
     CashSettlement => "CASH_SETTLEMENT",
+    Dividend => "DIVIDEND",
+    InterestOnEquity => "INTEREST_ON_EQUITY",
+    TaxWithheld => "TAX_WITHHELD",
+    CashInLieu => "CASH_IN_LIEU",
+    Split => "SPLIT",
+    ReverseSplit => "REVERSE_SPLIT",
+    BonusShares => "BONUS_SHARES",
 });
 
 /// The kind of a statement line as the broker's Java clients name it (the frontend's and the
@@ -77,6 +98,20 @@ pub enum TransactionType {
     Fee,
     /// A fill's cash settled: the amount is the change of the settled balance.
     CashSettlement,
+    /// A cash dividend credited.
+    Dividend,
+    /// Interest on equity credited (gross).
+    InterestOnEquity,
+    /// Income tax withheld from interest on equity (negative).
+    TaxWithheld,
+    /// Cash paid for a fraction of a share.
+    CashInLieu,
+    /// Shares added by a split.
+    Split,
+    /// Shares removed by a reverse split.
+    ReverseSplit,
+    /// Shares added by a bonus issue.
+    BonusShares,
 }
 
 text_enum!(TransactionType {
@@ -91,6 +126,13 @@ text_enum!(TransactionType {
     Opening => "OPENING",
     Fee => "FEE",
     CashSettlement => "CASH_SETTLEMENT",
+    Dividend => "DIVIDEND",
+    InterestOnEquity => "INTEREST_ON_EQUITY",
+    TaxWithheld => "TAX_WITHHELD",
+    CashInLieu => "CASH_IN_LIEU",
+    Split => "SPLIT",
+    ReverseSplit => "REVERSE_SPLIT",
+    BonusShares => "BONUS_SHARES",
 });
 
 /// An entry as a statement shows it, with the Java wallet's meaning of `amount`.
@@ -124,6 +166,15 @@ impl StatementLine {
             EntryType::CashSettlement => {
                 (TransactionType::CashSettlement, Some(entry.settled_amount))
             }
+            EntryType::Dividend => (TransactionType::Dividend, Some(entry.cash_amount)),
+            EntryType::InterestOnEquity => {
+                (TransactionType::InterestOnEquity, Some(entry.cash_amount))
+            }
+            EntryType::TaxWithheld => (TransactionType::TaxWithheld, Some(entry.cash_amount)),
+            EntryType::CashInLieu => (TransactionType::CashInLieu, Some(entry.cash_amount)),
+            EntryType::Split => (TransactionType::Split, None),
+            EntryType::ReverseSplit => (TransactionType::ReverseSplit, None),
+            EntryType::BonusShares => (TransactionType::BonusShares, None),
         };
         StatementLine {
             transaction_type,
@@ -139,7 +190,10 @@ impl StatementLine {
         let amount = match transaction_type {
             TransactionType::AssetReserve
             | TransactionType::AssetRelease
-            | TransactionType::Rejected => None,
+            | TransactionType::Rejected
+            | TransactionType::Split
+            | TransactionType::ReverseSplit
+            | TransactionType::BonusShares => None,
             _ => Some(Decimal::ZERO),
         };
         StatementLine {

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::account::{Account, LastTrade, Position};
 use crate::amount::{Money, Price};
+use crate::corporate_actions::{ActionRecord, Entitlement, HolderPage};
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::StoredLedgerEntry;
@@ -79,6 +80,75 @@ pub trait WalletStore: Send + Sync + 'static {
         due_by: NaiveDate,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Obligation>, StoreError>> + Send;
+}
+
+/// The corporate actions' side of the store: the actions received and their progress, the
+/// holders of a ticker, the cash owed. A batch's changes are committed through
+/// [`WalletStore::commit`] with the action's progress.
+pub trait CorporateActionStore: Send + Sync + 'static {
+    /// Stores `record` (version 0) unless an action with its id exists; returns the stored
+    /// one either way, and whether it was new.
+    ///
+    /// # Errors
+    /// As [`WalletStore::load`].
+    fn insert_action(
+        &self,
+        record: &ActionRecord,
+    ) -> impl Future<Output = Result<(ActionRecord, bool), StoreError>> + Send;
+
+    /// The action with `id`, if any.
+    ///
+    /// # Errors
+    /// As [`WalletStore::load`].
+    fn action(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ActionRecord>, StoreError>> + Send;
+
+    /// Up to `limit` actions not completed, oldest received first.
+    ///
+    /// # Errors
+    /// As [`WalletStore::load`].
+    fn open_actions(
+        &self,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ActionRecord>, StoreError>> + Send;
+
+    /// One page of at most `limit` position rows of `ticker` with user ids after `after`, in
+    /// user-id order, each with the quantity the ledger says it held at `at`: its quantity
+    /// now less the changes booked after `at`.
+    ///
+    /// # Errors
+    /// As [`WalletStore::load`].
+    fn holders_at(
+        &self,
+        ticker: &Ticker,
+        at: DateTime<Utc>,
+        after: Option<&UserId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<HolderPage, StoreError>> + Send;
+
+    /// Up to `limit` unpaid entitlements of action `action_id` with user ids after `after`, in
+    /// user-id order.
+    ///
+    /// # Errors
+    /// As [`WalletStore::load`].
+    fn unpaid_entitlements(
+        &self,
+        action_id: &str,
+        after: Option<&UserId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Entitlement>, StoreError>> + Send;
+
+    /// The orders of the active SELL holds of `users` in `ticker`.
+    ///
+    /// # Errors
+    /// As [`WalletStore::load`].
+    fn active_sell_orders(
+        &self,
+        ticker: &Ticker,
+        users: &[UserId],
+    ) -> impl Future<Output = Result<Vec<OrderId>, StoreError>> + Send;
 }
 
 /// An account's balance as it stood at a moment, from the ledger's `*_after` fields.
@@ -183,6 +253,15 @@ pub trait WalletReader: Send + Sync + 'static {
         &self,
         user: &UserId,
     ) -> impl Future<Output = Result<Vec<Obligation>, StoreError>> + Send;
+
+    /// The cash corporate actions owe `user` and have not paid yet, earliest payment first.
+    ///
+    /// # Errors
+    /// As [`WalletReader::account`].
+    fn receivables(
+        &self,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Vec<Entitlement>, StoreError>> + Send;
 }
 
 /// The reconciliation of stored figures with the ledger (the `wallet audit` command).

@@ -156,12 +156,18 @@ impl SettlementCalendar {
     #[must_use]
     pub fn next_business_day_start(&self, instant: DateTime<Utc>) -> DateTime<Utc> {
         let date = self.business_day_from(next_day(Self::trade_date(instant)));
-        let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-        exchange_offset()
-            .from_local_datetime(&midnight)
-            .single()
-            .map_or(instant, |start| start.with_timezone(&Utc))
+        day_start(date)
     }
+}
+
+/// The start of `date` at the exchange (00:00, UTC−3), as an instant.
+#[must_use]
+pub fn day_start(date: NaiveDate) -> DateTime<Utc> {
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    exchange_offset()
+        .from_local_datetime(&midnight)
+        .single()
+        .map_or(DateTime::<Utc>::MIN_UTC, |start| start.with_timezone(&Utc))
 }
 
 /// `DDDD-DD-DD` with ASCII digits: chrono's `%Y` alone also reads `80822-1-01` as the year

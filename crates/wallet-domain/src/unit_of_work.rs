@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use crate::account::{Account, LastTrade, Position};
+use crate::corporate_actions::{ActionRecord, Entitlement};
 use crate::dead_letter::Rejection;
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
@@ -79,6 +80,14 @@ pub struct ChangeSet {
     /// Open obligations this unit of work settled (`settled_at` set); the store refuses to
     /// settle one twice.
     pub settled_obligations: Vec<Obligation>,
+    /// A corporate action's progress after this unit of work's batch of holders: the store
+    /// writes it where the stored version is still the loaded one (inserting it at version 0)
+    /// and stores `version + 1`.
+    pub action_progress: Option<ActionRecord>,
+    /// Cash holders are owed by corporate actions, new.
+    pub entitlements: Vec<Entitlement>,
+    /// Entitlements this unit of work paid (`paid_at` set); the store refuses to pay one twice.
+    pub paid_entitlements: Vec<Entitlement>,
 }
 
 impl ChangeSet {
@@ -95,6 +104,9 @@ impl ChangeSet {
             && self.verdicts.is_empty()
             && self.obligations.is_empty()
             && self.settled_obligations.is_empty()
+            && self.action_progress.is_none()
+            && self.entitlements.is_empty()
+            && self.paid_entitlements.is_empty()
     }
 }
 

@@ -36,6 +36,8 @@ pub enum WalletEventType {
     FeeCharged,
     /// A fill's cash settled on its settlement date.
     CashSettled,
+    /// A corporate action changed the account or a position (`reason`: the action's id).
+    CorporateActionApplied,
 }
 
 text_enum!(WalletEventType {
@@ -48,6 +50,7 @@ text_enum!(WalletEventType {
     Withdrawn => "WITHDRAWN",
     FeeCharged => "FEE_CHARGED",
     CashSettled => "CASH_SETTLED",
+    CorporateActionApplied => "CORPORATE_ACTION_APPLIED",
 });
 
 /// One outgoing event.

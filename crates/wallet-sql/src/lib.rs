@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod audit;
+mod corporate_actions;
 mod dialect;
 mod error;
 mod java;

@@ -28,9 +28,9 @@ const COLUMNS: &[&str] = &[
     "settled_at",
 ];
 
-const DATE_FORMAT: &str = "%Y-%m-%d";
+pub(crate) const DATE_FORMAT: &str = "%Y-%m-%d";
 
-fn date(row: &QueryResult, column: &str) -> Result<NaiveDate, StoreError> {
+pub(crate) fn date(row: &QueryResult, column: &str) -> Result<NaiveDate, StoreError> {
     let text: String = get(row, column)?;
     NaiveDate::parse_from_str(&text, DATE_FORMAT)
         .map_err(|error| corrupt(column)(error.to_string()))

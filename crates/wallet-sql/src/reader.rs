@@ -166,4 +166,11 @@ impl WalletReader for SqlStore {
     async fn open_obligations(&self, user: &UserId) -> Result<Vec<Obligation>, StoreError> {
         obligations::open_of(self, &BTreeSet::from([user.clone()])).await
     }
+
+    async fn receivables(
+        &self,
+        user: &UserId,
+    ) -> Result<Vec<wallet_domain::corporate_actions::Entitlement>, StoreError> {
+        self.receivables_of(user).await
+    }
 }

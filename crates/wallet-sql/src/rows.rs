@@ -91,11 +91,11 @@ pub(crate) const IDEMPOTENCY_COLUMNS: &[&str] = &[
     "created_at",
 ];
 
-fn user_id(row: &QueryResult, column: &str) -> Result<UserId, StoreError> {
+pub(crate) fn user_id(row: &QueryResult, column: &str) -> Result<UserId, StoreError> {
     UserId::parse(&get::<String>(row, column)?).map_err(|error| corrupt(column)(error.to_string()))
 }
 
-fn ticker(row: &QueryResult, column: &str) -> Result<Ticker, StoreError> {
+pub(crate) fn ticker(row: &QueryResult, column: &str) -> Result<Ticker, StoreError> {
     Ticker::parse(&get::<String>(row, column)?).map_err(|error| corrupt(column)(error.to_string()))
 }
 
@@ -104,7 +104,7 @@ fn currency(row: &QueryResult, column: &str) -> Result<Currency, StoreError> {
         .map_err(|error| corrupt(column)(error.to_string()))
 }
 
-fn order_id(value: i64, column: &str) -> Result<OrderId, StoreError> {
+pub(crate) fn order_id(value: i64, column: &str) -> Result<OrderId, StoreError> {
     OrderId::new(value).map_err(|error| corrupt(column)(error.to_string()))
 }
 

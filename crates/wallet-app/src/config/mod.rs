@@ -63,6 +63,8 @@ pub struct Settings {
     pub fees: FeeSchedule,
     /// `[settlement]`: the settlement cycle and its job.
     pub settlement: SettlementSettings,
+    /// `[corporate_actions]`: their topic and their job.
+    pub corporate_actions: CorporateActionSettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -177,6 +179,22 @@ pub struct SettlementSettings {
     pub calendar: wallet_domain::SettlementCalendar,
     /// `settlement.interval_seconds`.
     pub interval_seconds: u64,
+}
+
+/// Most holders one batch of a corporate action applies (`corporate_actions.batch_size`).
+pub const CORPORATE_ACTION_BATCH_MAX: u32 = 5_000;
+
+/// `[corporate_actions]`.
+#[derive(Debug, Clone)]
+pub struct CorporateActionSettings {
+    /// `corporate_actions.topic`: where corporate actions arrive (dead letters go to
+    /// `<topic>.DLT`).
+    pub topic: String,
+    /// `corporate_actions.interval_seconds`: how often the job looks for actions whose date
+    /// has come (also at start-up).
+    pub interval_seconds: u64,
+    /// `corporate_actions.batch_size`: holders per transaction.
+    pub batch_size: u32,
 }
 
 /// `log.format`.

@@ -14,7 +14,8 @@ use wallet_sql::DatabaseSettings;
 
 use super::{
     AuthMode, AuthSettings, JwtKey, LogFormat, LogSettings, ReadCacheSettings, ServerSettings,
-    Settings, SettingsError, SettlementSettings, WalletSettings, invalid,
+    CORPORATE_ACTION_BATCH_MAX, CorporateActionSettings, Settings, SettingsError, SettlementSettings,
+    WalletSettings, invalid,
 };
 
 /// The merged layers before validation: every key of `config/default.toml`, no other. The
@@ -32,7 +33,16 @@ pub(super) struct RawSettings {
     wallet: RawWallet,
     fees: RawFees,
     settlement: RawSettlement,
+    corporate_actions: RawCorporateActions,
     log: RawLog,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCorporateActions {
+    topic: String,
+    interval_seconds: u64,
+    batch_size: u32,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +181,22 @@ impl RawSettings {
         };
         let fees = self.fees.validate()?;
         let settlement = self.settlement.validate()?;
+        let corporate_actions = CorporateActionSettings {
+            topic: non_empty("corporate_actions.topic", self.corporate_actions.topic)?,
+            interval_seconds: positive(
+                "corporate_actions.interval_seconds",
+                self.corporate_actions.interval_seconds,
+            )?,
+            batch_size: match self.corporate_actions.batch_size {
+                size @ 1..=CORPORATE_ACTION_BATCH_MAX => size,
+                other => {
+                    return Err(invalid(
+                        "corporate_actions.batch_size",
+                        format!("must be 1 to {CORPORATE_ACTION_BATCH_MAX}, got {other}"),
+                    ));
+                }
+            },
+        };
         let log = LogSettings {
             level: {
                 let level = non_empty("log.level", self.log.level)?;
@@ -199,6 +225,7 @@ impl RawSettings {
             wallet,
             fees,
             settlement,
+            corporate_actions,
             log,
         })
     }

@@ -244,6 +244,15 @@ fn reach_table() -> Vec<(&'static str, &'static str, Reached)> {
         ("settlement.interval_seconds", "7", |s| {
             s.settlement.interval_seconds == 7
         }),
+        ("corporate_actions.topic", "actions-v2", |s| {
+            s.corporate_actions.topic == "actions-v2"
+        }),
+        ("corporate_actions.interval_seconds", "9", |s| {
+            s.corporate_actions.interval_seconds == 9
+        }),
+        ("corporate_actions.batch_size", "250", |s| {
+            s.corporate_actions.batch_size == 250
+        }),
         ("log.level", "debug", |s| s.log.level == "debug"),
         ("log.format", "json", |s| s.log.format == LogFormat::Json),
     ]

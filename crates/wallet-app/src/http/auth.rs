@@ -159,6 +159,19 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// May administer the wallet as a whole (corporate actions): an admin.
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`].
+    pub fn may_administer(&self) -> Result<(), ApiError> {
+        match self {
+            Caller::Anyone | Caller::User { admin: true, .. } => Ok(()),
+            Caller::User { .. } => Err(ApiError::Forbidden(format!(
+                "corporate actions need the role {ROLE_ADMIN}"
+            ))),
+        }
+    }
+
     /// May read `owner`'s wallet (and withdraw from it): the owner or an admin.
     ///
     /// # Errors

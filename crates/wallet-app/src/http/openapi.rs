@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::dto::{
-    AccountResponse, AmountRequest, BalanceAtResponse, HoldResponse, PositionResponse,
+    AccountResponse, AmountRequest, BalanceAtResponse, CorporateActionResponse, ReceivableResponse, HoldResponse, PositionResponse,
     SettlementResponse, SummaryResponse, TransactionResponse,
 };
 use crate::http::problem::Problem;
@@ -33,6 +33,8 @@ pub const JAVA_OPENAPI_PATH: &str = "/api-docs";
         routes::transactions::transactions,
         routes::orders::hold,
         routes::balance::balance_at,
+        routes::corporate_actions::receive,
+        routes::corporate_actions::status,
         routes::health::live,
         routes::health::ready,
         routes::health::metrics,
@@ -43,6 +45,8 @@ pub const JAVA_OPENAPI_PATH: &str = "/api-docs";
         AccountResponse,
         AmountRequest,
         BalanceAtResponse,
+        CorporateActionResponse,
+        ReceivableResponse,
         HoldResponse,
         PositionResponse,
         SettlementResponse,
@@ -53,6 +57,8 @@ pub const JAVA_OPENAPI_PATH: &str = "/api-docs";
     modifiers(&BearerAuth, &JavaPrefix),
     tags(
         (name = "wallet", description = "Accounts, cash, positions, statement, order holds"),
+        (name = "corporate actions", description = "Dividends, interest on equity, splits, reverse \
+            splits and bonus shares (role wallet:admin)"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

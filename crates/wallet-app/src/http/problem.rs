@@ -123,6 +123,16 @@ pub enum ApiError {
     /// The body is above `server.body_limit_bytes`.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A corporate action the wallet will not take: its reason is the code (the dead-letter
+    /// reasons of the corporate-action topic).
+    #[error("{}", .0.detail)]
+    CorporateActionRefused(wallet_domain::Rejection),
+    /// Another corporate action is stored under the id.
+    #[error("{0}")]
+    CorporateActionConflict(String),
+    /// No corporate action has the id.
+    #[error("{0}")]
+    CorporateActionNotFound(String),
     /// The database (or another dependency) cannot be reached; retry later.
     #[error("{0}")]
     ServiceUnavailable(String),
@@ -153,6 +163,9 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            ApiError::CorporateActionRefused(rejection) => rejection.reason.as_str(),
+            ApiError::CorporateActionConflict(_) => "CONFLICTING_ACTION",
+            ApiError::CorporateActionNotFound(_) => "CORPORATE_ACTION_NOT_FOUND",
             ApiError::ServiceUnavailable(_) => "SERVICE_UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL",
         }
@@ -175,11 +188,15 @@ impl ResponseError for ApiError {
             | ApiError::InvalidTimestamp(_)
             | ApiError::InvalidIdempotencyKey(_)
             | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::InsufficientFunds(_) | ApiError::FundsNotSettled { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
+            ApiError::InsufficientFunds(_)
+            | ApiError::FundsNotSettled { .. }
+            | ApiError::CorporateActionRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::AccountNotFound(_)
+            | ApiError::HoldNotFound(_)
+            | ApiError::CorporateActionNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::IdempotencyConflict(_) | ApiError::CorporateActionConflict(_) => {
+                StatusCode::CONFLICT
             }
-            ApiError::AccountNotFound(_) | ApiError::HoldNotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::IdempotencyConflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -313,6 +330,7 @@ impl From<ApplyError> for ApiError {
         match error {
             ApplyError::Store(store) => store.into(),
             ApplyError::Cash(cash) => cash.into(),
+            ApplyError::Amount(amount) => ApiError::InvalidAmount(amount.to_string()),
         }
     }
 }

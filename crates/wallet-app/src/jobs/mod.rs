@@ -1,8 +1,10 @@
 //! The service's background jobs and their supervision: [`supervisor`] starts, watches and
 //! restarts them and tells readiness which one is down; [`sweeper`] releases holds past their
-//! time-to-live; [`settlement`] settles the obligations that fall due; the metrics upkeep keeps
-//! histogram memory bounded.
+//! time-to-live; [`settlement`] settles the obligations that fall due; [`corporate_actions`]
+//! applies corporate actions to their holders; the metrics upkeep keeps histogram memory
+//! bounded.
 
+pub mod corporate_actions;
 pub mod settlement;
 pub mod supervisor;
 pub mod sweeper;

@@ -198,6 +198,8 @@ async fn openapi_lists_every_route() {
         ("/metrics", "get"),
         ("/actuator/health", "get"),
         ("/actuator/health/liveness", "get"),
+        ("/api/v1/corporate-actions", "post"),
+        ("/api/v1/corporate-actions/{id}", "get"),
     ] {
         assert!(paths[path][method].is_object(), "{method} {path} missing");
         // Every wallet route is described under the Java wallet's plural prefix too.
@@ -209,7 +211,7 @@ async fn openapi_lists_every_route() {
             );
         }
     }
-    assert_eq!(paths.len(), 21, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 23, "{:?}", paths.keys().collect::<Vec<_>>());
     let schemas = document["components"]["schemas"].as_object().unwrap();
     for schema in [
         "AccountResponse",

@@ -74,6 +74,11 @@ pub enum ActionTerms {
         cost_per_share: Price,
         /// The first day the new shares trade.
         effective_date: NaiveDate,
+        /// Cash per new share paid for a fraction; the cost per share when the event names
+        /// none.
+        fraction_price: Option<Price>,
+        /// When fractions are paid; the effective date when the event names none.
+        payment_date: Option<NaiveDate>,
     },
 }
 
@@ -222,6 +227,95 @@ impl CorporateAction {
     }
 }
 
+impl ActionTerms {
+    /// The action's `type` on the wire.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ActionTerms::CashDividend { .. } => "CASH_DIVIDEND",
+            ActionTerms::InterestOnEquity { .. } => "INTEREST_ON_EQUITY",
+            ActionTerms::Split { .. } => "SPLIT",
+            ActionTerms::ReverseSplit { .. } => "REVERSE_SPLIT",
+            ActionTerms::BonusShares { .. } => "BONUS_SHARES",
+        }
+    }
+}
+
+impl CorporateAction {
+    /// The action in its wire format, decimals as strings: what the store keeps and
+    /// [`CorporateAction::parse`] reads back into an equal action.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let mut object = serde_json::Map::new();
+        let mut put = |key: &str, value: String| {
+            object.insert(key.to_owned(), serde_json::Value::String(value));
+        };
+        put("id", self.id.clone());
+        put("type", self.terms.type_name().to_owned());
+        put("ticker", self.ticker.as_str().to_owned());
+        let decimal = |price: &Price| price.value().normalize().to_string();
+        let ratio = |ratio: &Ratio| format!("{}:{}", ratio.shares_before(), ratio.shares_after());
+        match &self.terms {
+            ActionTerms::CashDividend {
+                amount_per_share,
+                record_date,
+                payment_date,
+            } => {
+                put("amountPerShare", decimal(amount_per_share));
+                put("recordDate", record_date.to_string());
+                put("paymentDate", payment_date.to_string());
+            }
+            ActionTerms::InterestOnEquity {
+                amount_per_share,
+                withholding_rate,
+                record_date,
+                payment_date,
+            } => {
+                put("amountPerShare", decimal(amount_per_share));
+                put("withholdingRate", withholding_rate.normalize().to_string());
+                put("recordDate", record_date.to_string());
+                put("paymentDate", payment_date.to_string());
+            }
+            ActionTerms::Split {
+                ratio: r,
+                effective_date,
+            } => {
+                put("ratio", ratio(r));
+                put("effectiveDate", effective_date.to_string());
+            }
+            ActionTerms::ReverseSplit {
+                ratio: r,
+                effective_date,
+                fraction_price,
+                payment_date,
+            } => {
+                put("ratio", ratio(r));
+                put("effectiveDate", effective_date.to_string());
+                put("fractionPrice", decimal(fraction_price));
+                put("paymentDate", payment_date.to_string());
+            }
+            ActionTerms::BonusShares {
+                ratio: r,
+                cost_per_share,
+                effective_date,
+                fraction_price,
+                payment_date,
+            } => {
+                put("ratio", ratio(r));
+                put("costPerShare", decimal(cost_per_share));
+                put("effectiveDate", effective_date.to_string());
+                if let Some(price) = fraction_price {
+                    put("fractionPrice", decimal(price));
+                }
+                if let Some(date) = payment_date {
+                    put("paymentDate", date.to_string());
+                }
+            }
+        }
+        serde_json::Value::Object(object).to_string()
+    }
+}
+
 fn terms(raw: &RawAction<'_>) -> Result<ActionTerms, Rejection> {
     let kind = raw.action_type.as_deref().ok_or_else(|| missing("type"))?;
     let record_and_payment = || -> Result<(NaiveDate, NaiveDate), Rejection> {
@@ -267,12 +361,33 @@ fn terms(raw: &RawAction<'_>) -> Result<ActionTerms, Rejection> {
                 payment_date,
             }
         }
-        "BONUS_SHARES" => ActionTerms::BonusShares {
-            ratio: Ratio::parse(raw.ratio.as_deref().ok_or_else(|| missing("ratio"))?)
-                .map_err(|error| rejection(DeadLetterReason::InvalidRatio, error.to_string()))?,
-            cost_per_share: price("costPerShare", raw.cost_per_share)?,
-            effective_date: effective()?,
-        },
+        "BONUS_SHARES" => {
+            let effective_date = effective()?;
+            let payment_date = raw
+                .payment_date
+                .as_deref()
+                .map(|text| date("paymentDate", Some(text)))
+                .transpose()?;
+            if let Some(payment_date) = payment_date {
+                in_order(
+                    ("effectiveDate", effective_date),
+                    ("paymentDate", payment_date),
+                )?;
+            }
+            ActionTerms::BonusShares {
+                ratio: Ratio::parse(raw.ratio.as_deref().ok_or_else(|| missing("ratio"))?)
+                    .map_err(|error| {
+                        rejection(DeadLetterReason::InvalidRatio, error.to_string())
+                    })?,
+                cost_per_share: price("costPerShare", raw.cost_per_share)?,
+                effective_date,
+                fraction_price: raw
+                    .fraction_price
+                    .map(|raw| price("fractionPrice", Some(raw)))
+                    .transpose()?,
+                payment_date,
+            }
+        }
         other => {
             return Err(rejection(
                 DeadLetterReason::UnknownActionType,
@@ -327,6 +442,26 @@ mod tests {
         assert!(parse(r#"{"id":"S1","type":"SPLIT","ticker":"VALE3","ratio":"1:2","effectiveDate":"2027-06-01"}"#).is_ok());
         assert!(parse(r#"{"id":"B1","type":"BONUS_SHARES","ticker":"ITUB4","ratio":"10:1","costPerShare":"8.50","effectiveDate":"2027-06-01"}"#).is_ok());
         assert!(parse(r#"{"id":"D1","type":"CASH_DIVIDEND","ticker":"ITUB4","amountPerShare":"0.4567","recordDate":"2027-04-30","paymentDate":"2027-04-30"}"#).is_ok());
+    }
+
+    #[test]
+    fn the_stored_form_reads_back_into_the_same_action() {
+        for json in [
+            r#"{"id":"J1","type":"INTEREST_ON_EQUITY","ticker":"PETR4","amountPerShare":0.81250,
+                "withholdingRate":"0.15","recordDate":"2027-04-30","paymentDate":"2027-05-20"}"#,
+            r#"{"id":"D1","type":"CASH_DIVIDEND","ticker":"ITUB4","amountPerShare":"0.4567",
+                "recordDate":"2027-04-30","paymentDate":"2027-05-03"}"#,
+            r#"{"id":"S1","type":"SPLIT","ticker":"VALE3","ratio":"1:2","effectiveDate":"2027-06-01"}"#,
+            r#"{"id":"R1","type":"REVERSE_SPLIT","ticker":"OIBR3","ratio":"10:1",
+                "effectiveDate":"2027-06-01","fractionPrice":"19.87","paymentDate":"2027-06-10"}"#,
+            r#"{"id":"B1","type":"BONUS_SHARES","ticker":"ITUB4","ratio":"10:1","costPerShare":"8.5",
+                "effectiveDate":"2027-06-01","fractionPrice":"18","paymentDate":"2027-06-08"}"#,
+            r#"{"id":"B2","type":"BONUS_SHARES","ticker":"ITUB4","ratio":"10:1","costPerShare":"8.5",
+                "effectiveDate":"2027-06-01"}"#,
+        ] {
+            let action = parse(json).unwrap();
+            assert_eq!(parse(&action.to_json()).unwrap(), action, "{json}");
+        }
     }
 
     #[test]

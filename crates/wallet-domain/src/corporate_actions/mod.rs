@@ -16,8 +16,12 @@
 //! only say what one holder's position becomes.
 
 mod event;
+mod record;
 
 pub use event::{ACTION_ID_LENGTH_MAX, ActionTerms, CorporateAction};
+pub use record::{
+    ActionRecord, ActionStage, BatchTotals, Entitlement, HolderPage, Received,
+};
 
 use rust_decimal::Decimal;
 use thiserror::Error;
@@ -112,6 +116,30 @@ impl Ratio {
                 direction,
             })
         }
+    }
+
+    /// `quantity × to / from`, down to whole shares (an open order never holds a fraction).
+    #[must_use]
+    pub fn scale_whole(self, quantity: Quantity) -> Quantity {
+        self.scale(quantity.value())
+            .map_or(quantity, |scaled| Quantity::from_stored(scaled.trunc().normalize()))
+    }
+
+    /// A price per share before the event as a price per share after it: `price × from / to`,
+    /// half-even to eight places.
+    #[must_use]
+    pub fn scale_price(self, price: Price) -> Price {
+        price
+            .value()
+            .checked_mul(Decimal::from(self.from))
+            .and_then(|value| value.checked_div(Decimal::from(self.to)))
+            .map_or(price, |value| {
+                Price::from_stored(
+                    value
+                        .round_dp_with_strategy(8, rust_decimal::RoundingStrategy::MidpointNearestEven)
+                        .normalize(),
+                )
+            })
     }
 
     /// `value × to / from`, exactly when it can be.

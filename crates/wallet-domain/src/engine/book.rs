@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::account::{Account, LastTrade, Position};
 use crate::amount::{Currency, Money, Price};
+use crate::corporate_actions::{ActionRecord, Entitlement};
 use crate::fees::FeeSchedule;
 use crate::hold::Hold;
 use crate::ids::{OrderId, Ticker, UserId};
@@ -51,6 +52,9 @@ pub struct WalletBook {
     open_obligations: Vec<Obligation>,
     new_obligations: Vec<Obligation>,
     settled_obligations: Vec<Obligation>,
+    action_progress: Option<ActionRecord>,
+    entitlements: Vec<Entitlement>,
+    paid_entitlements: Vec<Entitlement>,
 }
 
 impl WalletBook {
@@ -99,7 +103,43 @@ impl WalletBook {
             open_obligations: snapshot.obligations,
             new_obligations: Vec::new(),
             settled_obligations: Vec::new(),
+            action_progress: None,
+            entitlements: Vec::new(),
+            paid_entitlements: Vec::new(),
         }
+    }
+
+    /// Stores `record` as the progress of its corporate action with this book's changes; the
+    /// store checks its version, so two runs of one batch cannot both commit.
+    pub fn record_action_progress(&mut self, record: ActionRecord) {
+        self.action_progress = Some(record);
+    }
+
+    /// Records the cash a holder is owed until its payment date.
+    pub fn record_entitlement(&mut self, entitlement: Entitlement) {
+        self.entitlements.push(entitlement);
+    }
+
+    pub(crate) fn mark_paid(&mut self, entitlement: Entitlement) {
+        self.paid_entitlements.push(entitlement);
+    }
+
+    /// The active SELL holds of `user` in `ticker`, by order id.
+    pub(crate) fn active_sell_holds(&self, user: &UserId, ticker: &Ticker) -> Vec<Hold> {
+        let mut holds: Vec<Hold> = self
+            .holds
+            .values()
+            .map(|tracked| &tracked.value)
+            .filter(|hold| {
+                &hold.user_id == user
+                    && &hold.ticker == ticker
+                    && hold.side == crate::hold::Side::Sell
+                    && hold.status.is_active()
+            })
+            .cloned()
+            .collect();
+        holds.sort_by_key(|hold| hold.order_id);
+        holds
     }
 
     /// Charges `fees` on the fills this book settles (none by default).
@@ -394,6 +434,9 @@ impl WalletBook {
             verdicts: self.new_verdicts,
             obligations: self.new_obligations,
             settled_obligations: self.settled_obligations,
+            action_progress: self.action_progress,
+            entitlements: self.entitlements,
+            paid_entitlements: self.paid_entitlements,
         }
     }
 }

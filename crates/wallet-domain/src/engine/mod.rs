@@ -9,6 +9,7 @@
 mod book;
 mod cash;
 mod clearing;
+mod corporate;
 mod order;
 mod release;
 mod reserve;

@@ -11,13 +11,13 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use crate::account::Account;
-use crate::amount::Currency;
+use crate::amount::{AmountError, Currency};
 use crate::engine::{CashError, CashOperation, EventOutcome, WalletBook};
 use crate::fees::FeeSchedule;
 use crate::order_event::OrderEvent;
 use crate::ports::{Clock, StoreError, SystemClock, WalletStore};
 use crate::settlement::SettlementCalendar;
-use crate::unit_of_work::LoadRequest;
+use crate::unit_of_work::{LoadRequest, Snapshot};
 
 /// Attempts of a unit of work before a conflict is reported to the caller.
 pub const CONFLICT_ATTEMPTS_MAX: u32 = 16;
@@ -38,6 +38,9 @@ pub enum ApplyError {
     /// A deposit or withdrawal was refused.
     #[error(transparent)]
     Cash(#[from] CashError),
+    /// An amount left the wallet's range (a corporate action's cash or shares for a holder).
+    #[error(transparent)]
+    Amount(#[from] AmountError),
 }
 
 /// What one round of a background job did: a sweep of stale holds, or a settlement run.
@@ -133,6 +136,17 @@ impl<S: WalletStore> WalletService<S> {
         self.default_currency
     }
 
+    pub(crate) fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// A book over `snapshot` with this service's currency, fees and settlement cycle.
+    pub(super) fn book(&self, snapshot: Snapshot) -> WalletBook {
+        WalletBook::new(snapshot, self.default_currency)
+            .with_fees(Arc::clone(&self.fees))
+            .with_settlement(Arc::clone(&self.calendar))
+    }
+
     /// Runs `apply` on a book over the rows of `request` and commits what it changed, all in
     /// one transaction; on a conflict, reloads and runs it again.
     async fn unit_of_work<T, E>(
@@ -146,9 +160,7 @@ impl<S: WalletStore> WalletService<S> {
         let mut attempt = 1;
         loop {
             let snapshot = self.store.load(request).await?;
-            let mut book = WalletBook::new(snapshot, self.default_currency)
-                .with_fees(Arc::clone(&self.fees))
-                .with_settlement(Arc::clone(&self.calendar));
+            let mut book = self.book(snapshot);
             let result = apply(&mut book)?;
             let changes = book.into_changes();
             if changes.is_empty() {

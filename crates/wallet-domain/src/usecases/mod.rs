@@ -2,9 +2,11 @@
 //! the audit command call.
 
 mod apply;
+mod corporate_actions;
 mod valuation;
 mod wallet;
 
+pub use corporate_actions::OPEN_ACTIONS_LISTED;
 pub use apply::{ApplyError, CONFLICT_ATTEMPTS_MAX, ConflictPause, Sweep, WalletService};
 pub use valuation::{PositionValuation, Summary, Valuation, ValuationError, value_summary};
 pub use wallet::{BoxFuture, Wallet, WalletUseCases};

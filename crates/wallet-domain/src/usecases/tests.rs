@@ -129,6 +129,9 @@ fn reader_with(positions: &[(&str, &str, &str)], last_trades: &[(&str, &str)]) -
         Box::pin(ready(Ok(found)))
     });
     reader
+        .expect_receivables()
+        .returning(|_| Box::pin(ready(Ok(Vec::new()))));
+    reader
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use thiserror::Error;
 
+use crate::corporate_actions::Entitlement;
 use crate::account::{Account, LastTrade, Position};
 use crate::amount::{Money, Price, settlement_value};
 use crate::ids::{Ticker, UserId};
@@ -56,6 +57,8 @@ pub struct Summary {
     /// The settled balance after each coming settlement date (none when everything is
     /// settled).
     pub settlements: Vec<ProjectedSettlement>,
+    /// Cash corporate actions owe the account and will pay on their payment dates.
+    pub receivables: Vec<Entitlement>,
 }
 
 /// The read side that values portfolios.
@@ -125,8 +128,10 @@ impl<R: WalletReader, P: PriceFeed> Valuation<R, P> {
                 .collect()
         };
         let settlements = settlements(&self.reader, &account).await?;
+        let receivables = self.reader.receivables(&account.user_id).await?;
         let mut summary = value_summary(account, positions, &quotes, &last_trades, prices_degraded);
         summary.settlements = settlements;
+        summary.receivables = receivables;
         Ok(summary)
     }
 }
@@ -198,6 +203,7 @@ pub fn value_summary(
         total_equity,
         prices_degraded,
         settlements: Vec::new(),
+        receivables: Vec::new(),
     }
 }
 

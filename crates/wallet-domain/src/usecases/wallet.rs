@@ -18,7 +18,10 @@ use crate::engine::CashOperation;
 use crate::hold::Hold;
 use crate::ids::{OrderId, UserId};
 use crate::ledger::StoredLedgerEntry;
-use crate::ports::{BalanceAt, PriceFeed, StoreError, WalletReader, WalletStore};
+use crate::corporate_actions::{ActionRecord, CorporateAction, Received};
+use crate::ports::{
+    BalanceAt, CorporateActionStore, PriceFeed, StoreError, WalletReader, WalletStore,
+};
 use crate::settlement::ProjectedSettlement;
 use crate::usecases::valuation::settlements;
 use crate::usecases::{ApplyError, Summary, Valuation, ValuationError, WalletService};
@@ -76,6 +79,18 @@ pub trait WalletUseCases: Send + Sync + 'static {
         user: &'a UserId,
         at: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Option<BalanceAt>, StoreError>>;
+
+    /// Stores a corporate action to apply (see [`WalletService::receive_corporate_action`]).
+    fn receive_corporate_action(
+        &self,
+        action: CorporateAction,
+    ) -> BoxFuture<'_, Result<Received, StoreError>>;
+
+    /// The corporate action with `id` and its progress, if any.
+    fn corporate_action<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ActionRecord>, StoreError>>;
 }
 
 /// The use cases wired to their ports: the write service (whose clock dates every write), the
@@ -111,7 +126,7 @@ where
 
 impl<S, R, P> WalletUseCases for Wallet<S, R, P>
 where
-    S: WalletStore,
+    S: WalletStore + CorporateActionStore,
     R: WalletReader + Clone,
     P: PriceFeed,
 {
@@ -170,5 +185,22 @@ where
         at: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Option<BalanceAt>, StoreError>> {
         Box::pin(self.reader.balance_at(user, at))
+    }
+
+    fn receive_corporate_action(
+        &self,
+        action: CorporateAction,
+    ) -> BoxFuture<'_, Result<Received, StoreError>> {
+        Box::pin(
+            self.service
+                .receive_corporate_action(action, self.service.now()),
+        )
+    }
+
+    fn corporate_action<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ActionRecord>, StoreError>> {
+        Box::pin(self.service.store().action(id))
     }
 }

@@ -10,6 +10,7 @@ use wallet_domain::unit_of_work::ChangeSet;
 use wallet_domain::{Account, Hold, LastTrade, Position, UserId, WalletEvent};
 
 use crate::dialect::Dialect;
+use crate::corporate_actions;
 use crate::obligations;
 use crate::rows;
 use crate::statements::{Query, VersionedRow, execute, insert_rows, update_versioned};
@@ -26,6 +27,14 @@ pub(super) async fn write(
     statements += write_accounts(transaction, dialect, &changes.accounts).await?;
     statements += write_positions(transaction, dialect, &changes.positions).await?;
     statements += write_holds(transaction, dialect, &changes.holds).await?;
+    statements += write_action(transaction, dialect, changes.action_progress.as_ref()).await?;
+    statements += corporate_actions::write_entitlements(
+        transaction,
+        dialect,
+        &changes.entitlements,
+        &changes.paid_entitlements,
+    )
+    .await?;
     statements += obligations::write(
         transaction,
         dialect,
@@ -145,6 +154,30 @@ async fn write_versioned<T>(
     )
     .await?;
     Ok(statements)
+}
+
+/// A corporate action's progress: inserted when new, else updated from its loaded version.
+async fn write_action(
+    transaction: &DatabaseTransaction,
+    dialect: Dialect,
+    progress: Option<&wallet_domain::corporate_actions::ActionRecord>,
+) -> Result<usize, StoreError> {
+    let Some(progress) = progress else {
+        return Ok(0);
+    };
+    write_versioned(
+        transaction,
+        dialect,
+        VersionedTable {
+            name: "corporate_actions",
+            columns: corporate_actions::ACTION_COLUMNS,
+            key_width: 1,
+        },
+        std::slice::from_ref(progress),
+        |record| record.version,
+        |record, version| corporate_actions::action_values(dialect, record, version),
+    )
+    .await
 }
 
 async fn write_accounts(

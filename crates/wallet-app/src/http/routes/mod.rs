@@ -6,6 +6,7 @@
 pub mod account;
 pub mod balance;
 pub mod cash;
+pub mod corporate_actions;
 pub mod health;
 pub mod orders;
 pub mod summary;
@@ -94,6 +95,15 @@ pub fn configure_api(config: &mut web::ServiceConfig) {
     for prefix in WALLET_PREFIXES {
         config.service(wallet_scope(prefix));
     }
+    config
+        .service(
+            web::resource("/api/v1/corporate-actions")
+                .route(web::post().to(corporate_actions::receive)),
+        )
+        .service(
+            web::resource("/api/v1/corporate-actions/{id}")
+                .route(web::get().to(corporate_actions::status)),
+        );
 }
 
 fn wallet_scope(prefix: &str) -> impl actix_web::dev::HttpServiceFactory + use<> {

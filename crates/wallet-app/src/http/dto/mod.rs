@@ -2,6 +2,10 @@
 //! currency's scale (`"3855.00"`), quantities and prices normalised (`"38.55"`, `"100"`).
 //! Conversions from the domain types live here so handlers only pick what to return.
 
+mod corporate_actions;
+
+pub use corporate_actions::{CorporateActionResponse, ReceivableResponse};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -199,6 +203,8 @@ pub struct SummaryResponse {
     pub withdrawable_balance: String,
     /// The settled balance after each coming settlement date.
     pub settlements: Vec<SettlementResponse>,
+    /// Cash corporate actions owe the account, paid on their payment dates.
+    pub receivables: Vec<ReceivableResponse>,
     /// Sum of the market values of the priced positions.
     pub positions_value: String,
     /// `balance + positionsValue`.
@@ -222,6 +228,7 @@ impl From<&Summary> for SummaryResponse {
             settled_balance: account.settled_balance,
             withdrawable_balance: account.withdrawable_balance,
             settlements: SettlementResponse::list(&summary.settlements, currency),
+            receivables: ReceivableResponse::list(&summary.receivables, currency),
             positions_value: summary.positions_value.to_scaled_string(currency),
             total_equity: summary.total_equity.to_scaled_string(currency),
             prices_degraded: summary.prices_degraded,
