@@ -5,6 +5,7 @@
 mod audit;
 mod concurrency;
 mod conflict;
+mod corporate_actions;
 mod decimals;
 mod fees;
 mod migrations;
