@@ -33,7 +33,11 @@ impl MigrationTrait for Migration {
                 updated_at {time} NOT NULL,
                 completed_at {time} NULL
             ){options}",
-            name_key = if d.numeric_checks { "VARCHAR(64)" } else { "TEXT" },
+            name_key = if d.numeric_checks {
+                "VARCHAR(64)"
+            } else {
+                "TEXT"
+            },
             ticker = d.ticker,
             name = d.name,
             text = d.text,
@@ -54,7 +58,11 @@ impl MigrationTrait for Migration {
                 paid_at {time} NULL,
                 PRIMARY KEY (action_id, user_id)
             ){options}",
-            name_key = if d.numeric_checks { "VARCHAR(64)" } else { "TEXT" },
+            name_key = if d.numeric_checks {
+                "VARCHAR(64)"
+            } else {
+                "TEXT"
+            },
             user_id = d.user_id,
             money = d.money,
             time = d.time,

@@ -388,7 +388,9 @@ impl<S: CorporateActionStore> CorporateActionStore for CachingStore<S> {
         after: Option<&UserId>,
         limit: u32,
     ) -> Result<Vec<Entitlement>, StoreError> {
-        self.inner.unpaid_entitlements(action_id, after, limit).await
+        self.inner
+            .unpaid_entitlements(action_id, after, limit)
+            .await
     }
 
     async fn active_sell_orders(

@@ -52,7 +52,10 @@ pub async fn run_corporate_action_consumer<S: WalletStore + CorporateActionStore
     settings.validate()?;
     let mut config = settings.consumer_config()?;
     config
-        .set("group.id", format!("{}.corporate-actions", settings.group_id))
+        .set(
+            "group.id",
+            format!("{}.corporate-actions", settings.group_id),
+        )
         .set("statistics.interval.ms", "0");
     let consumer: StreamConsumer = config
         .create()
@@ -96,7 +99,11 @@ pub async fn run_corporate_action_consumer<S: WalletStore + CorporateActionStore
             };
             let record = letter.to_record(&dead_letter_topic);
             loop {
-                match dead_letters.send_all(std::slice::from_ref(&record)).await.pop() {
+                match dead_letters
+                    .send_all(std::slice::from_ref(&record))
+                    .await
+                    .pop()
+                {
                     Some(Ok(())) => break,
                     failure => {
                         let error = failure.and_then(Result::err).unwrap_or_default();

@@ -78,7 +78,9 @@ fn action(dialect: Dialect, row: &QueryResult) -> Result<ActionRecord, StoreErro
     let action = CorporateAction::parse(body.as_bytes())
         .map_err(|rejection| corrupt("body")(rejection.detail))?;
     let cursor = get::<Option<String>>(row, "cursor_user_id")?
-        .map(|text| UserId::parse(&text).map_err(|error| corrupt("cursor_user_id")(error.to_string())))
+        .map(|text| {
+            UserId::parse(&text).map_err(|error| corrupt("cursor_user_id")(error.to_string()))
+        })
         .transpose()?;
     Ok(ActionRecord {
         action,
@@ -168,8 +170,12 @@ impl SqlStore {
     ) -> Result<HashMap<UserId, Decimal>, StoreError> {
         let mut changes: HashMap<UserId, Decimal> = HashMap::new();
         for chunk in users.chunks(IN_LIST_KEYS_MAX) {
-            let mut query = Query::new("SELECT user_id, quantity FROM ledger_entries WHERE user_id IN ");
-            in_list(&mut query, chunk.iter().map(|user| Value::from(user.as_str())));
+            let mut query =
+                Query::new("SELECT user_id, quantity FROM ledger_entries WHERE user_id IN ");
+            in_list(
+                &mut query,
+                chunk.iter().map(|user| Value::from(user.as_str())),
+            );
             query
                 .sql(" AND occurred_at > ")
                 .bind(self.dialect.time(at))
@@ -221,7 +227,8 @@ impl CorporateActionStore for SqlStore {
     }
 
     async fn open_actions(&self, limit: u32) -> Result<Vec<ActionRecord>, StoreError> {
-        let mut query = select_actions("completed_at IS NULL ORDER BY created_at, action_id LIMIT ");
+        let mut query =
+            select_actions("completed_at IS NULL ORDER BY created_at, action_id LIMIT ");
         query.bind(i64::from(limit.min(HOLDER_PAGE_MAX)));
         self.actions(query).await
     }
@@ -239,9 +246,7 @@ impl CorporateActionStore for SqlStore {
         if let Some(after) = after {
             query.sql(" AND user_id > ").bind(after.as_str());
         }
-        query
-            .sql(" ORDER BY user_id LIMIT ")
-            .bind(i64::from(limit));
+        query.sql(" ORDER BY user_id LIMIT ").bind(i64::from(limit));
         let mut positions = Vec::new();
         for row in self.query_all(query).await? {
             positions.push((
@@ -255,7 +260,8 @@ impl CorporateActionStore for SqlStore {
             .iter()
             .filter_map(|(user, quantity)| {
                 let held = quantity - changes.get(user).copied().unwrap_or_default();
-                (held > Decimal::ZERO).then(|| (user.clone(), Quantity::from_stored(held.normalize())))
+                (held > Decimal::ZERO)
+                    .then(|| (user.clone(), Quantity::from_stored(held.normalize())))
             })
             .collect();
         Ok(HolderPage {
@@ -298,7 +304,10 @@ impl CorporateActionStore for SqlStore {
                 *ACTIVE_STATUSES
             ));
             query.bind(ticker.as_str()).sql(" AND user_id IN ");
-            in_list(&mut query, chunk.iter().map(|user| Value::from(user.as_str())));
+            in_list(
+                &mut query,
+                chunk.iter().map(|user| Value::from(user.as_str())),
+            );
             for row in self.query_all(query).await? {
                 orders.push(rows::order_id(get(&row, "order_id")?, "order_id")?);
             }

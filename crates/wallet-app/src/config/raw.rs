@@ -13,8 +13,8 @@ use wallet_redis::PriceSettings;
 use wallet_sql::DatabaseSettings;
 
 use super::{
-    AuthMode, AuthSettings, JwtKey, LogFormat, LogSettings, ReadCacheSettings, ServerSettings,
-    CORPORATE_ACTION_BATCH_MAX, CorporateActionSettings, Settings, SettingsError, SettlementSettings,
+    AuthMode, AuthSettings, CORPORATE_ACTION_BATCH_MAX, CorporateActionSettings, JwtKey, LogFormat,
+    LogSettings, ReadCacheSettings, ServerSettings, Settings, SettingsError, SettlementSettings,
     WalletSettings, invalid,
 };
 

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::dto::{
-    AccountResponse, AmountRequest, BalanceAtResponse, CorporateActionResponse, ReceivableResponse, HoldResponse, PositionResponse,
-    SettlementResponse, SummaryResponse, TransactionResponse,
+    AccountResponse, AmountRequest, BalanceAtResponse, CorporateActionResponse, HoldResponse,
+    PositionResponse, ReceivableResponse, SettlementResponse, SummaryResponse, TransactionResponse,
 };
 use crate::http::problem::Problem;
 use crate::http::routes;

@@ -19,9 +19,7 @@ mod event;
 mod record;
 
 pub use event::{ACTION_ID_LENGTH_MAX, ActionTerms, CorporateAction};
-pub use record::{
-    ActionRecord, ActionStage, BatchTotals, Entitlement, HolderPage, Received,
-};
+pub use record::{ActionRecord, ActionStage, BatchTotals, Entitlement, HolderPage, Received};
 
 use rust_decimal::Decimal;
 use thiserror::Error;
@@ -121,8 +119,9 @@ impl Ratio {
     /// `quantity × to / from`, down to whole shares (an open order never holds a fraction).
     #[must_use]
     pub fn scale_whole(self, quantity: Quantity) -> Quantity {
-        self.scale(quantity.value())
-            .map_or(quantity, |scaled| Quantity::from_stored(scaled.trunc().normalize()))
+        self.scale(quantity.value()).map_or(quantity, |scaled| {
+            Quantity::from_stored(scaled.trunc().normalize())
+        })
     }
 
     /// A price per share before the event as a price per share after it: `price × from / to`,
@@ -136,7 +135,10 @@ impl Ratio {
             .map_or(price, |value| {
                 Price::from_stored(
                     value
-                        .round_dp_with_strategy(8, rust_decimal::RoundingStrategy::MidpointNearestEven)
+                        .round_dp_with_strategy(
+                            8,
+                            rust_decimal::RoundingStrategy::MidpointNearestEven,
+                        )
                         .normalize(),
                 )
             })

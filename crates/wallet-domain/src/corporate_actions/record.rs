@@ -161,7 +161,11 @@ impl ActionRecord {
         let stage = if done { self.next_stage() } else { self.stage };
         ActionRecord {
             stage,
-            cursor: if done { None } else { last.or(self.cursor.clone()) },
+            cursor: if done {
+                None
+            } else {
+                last.or(self.cursor.clone())
+            },
             holders: self.holders + totals.holders,
             cash_paid: self.cash_paid + totals.cash_paid,
             tax_withheld: self.tax_withheld + totals.tax_withheld,

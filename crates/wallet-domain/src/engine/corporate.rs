@@ -88,8 +88,7 @@ impl WalletBook {
         after.settled_balance += net.value();
         after.updated_at = now;
         let event = || {
-            EventKind::new(WalletEventType::CorporateActionApplied, None)
-                .because(&record.action.id)
+            EventKind::new(WalletEventType::CorporateActionApplied, None).because(&record.action.id)
         };
         self.book_in_turn(
             &before,
@@ -224,7 +223,10 @@ impl WalletBook {
         now: DateTime<Utc>,
     ) -> Quantity {
         let holds = self.active_sell_holds(user, ticker);
-        let held: Decimal = holds.iter().map(|hold| hold.reserved_quantity.value()).sum();
+        let held: Decimal = holds
+            .iter()
+            .map(|hold| hold.reserved_quantity.value())
+            .sum();
         let unheld = Quantity::from_stored((blocked.value() - held).max(Decimal::ZERO));
         let mut total = ratio.scale_whole(unheld).value();
         for mut hold in holds {

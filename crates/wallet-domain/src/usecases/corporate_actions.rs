@@ -97,7 +97,11 @@ impl<S: WalletStore + CorporateActionStore> WalletService<S> {
                 amount_per_share,
                 payment_date,
                 ..
-            } => (*amount_per_share, rust_decimal::Decimal::ZERO, *payment_date),
+            } => (
+                *amount_per_share,
+                rust_decimal::Decimal::ZERO,
+                *payment_date,
+            ),
             ActionTerms::InterestOnEquity {
                 amount_per_share,
                 withholding_rate,
@@ -118,7 +122,8 @@ impl<S: WalletStore + CorporateActionStore> WalletService<S> {
         let mut totals = BatchTotals::default();
         let mut entitlements = Vec::new();
         for (user, quantity) in &page.holders {
-            let cash = cash_entitlement(*quantity, per_share, withholding, self.default_currency())?;
+            let cash =
+                cash_entitlement(*quantity, per_share, withholding, self.default_currency())?;
             if cash.gross.is_zero() {
                 continue;
             }
@@ -170,29 +175,30 @@ impl<S: WalletStore + CorporateActionStore> WalletService<S> {
             .orders
             .extend(self.store().active_sell_orders(ticker, &users).await?);
         let mut applied = 0;
-        let committed = self.commit_batch(&request, record.clone(), |book| {
-            let mut totals = BatchTotals::default();
-            for user in &users {
-                let Some((delta, owed)) = book.adjust_shares(record, user, now)? else {
-                    continue;
-                };
-                totals.holders += 1;
-                totals.shares_delta += delta;
-                if let Some(entitlement) = owed {
-                    totals.cash_owed += entitlement.net();
-                    book.record_entitlement(entitlement);
+        let committed = self
+            .commit_batch(&request, record.clone(), |book| {
+                let mut totals = BatchTotals::default();
+                for user in &users {
+                    let Some((delta, owed)) = book.adjust_shares(record, user, now)? else {
+                        continue;
+                    };
+                    totals.holders += 1;
+                    totals.shares_delta += delta;
+                    if let Some(entitlement) = owed {
+                        totals.cash_owed += entitlement.net();
+                        book.record_entitlement(entitlement);
+                    }
                 }
-            }
-            applied = usize::try_from(totals.holders).unwrap_or(usize::MAX);
-            book.record_action_progress(record.advanced(
-                page.last.clone(),
-                !page.more,
-                totals,
-                now,
-            ));
-            Ok(())
-        })
-        .await?;
+                applied = usize::try_from(totals.holders).unwrap_or(usize::MAX);
+                book.record_action_progress(record.advanced(
+                    page.last.clone(),
+                    !page.more,
+                    totals,
+                    now,
+                ));
+                Ok(())
+            })
+            .await?;
         Ok(committed.then_some(applied))
     }
 

@@ -6,8 +6,8 @@ mod corporate_actions;
 mod valuation;
 mod wallet;
 
-pub use corporate_actions::OPEN_ACTIONS_LISTED;
 pub use apply::{ApplyError, CONFLICT_ATTEMPTS_MAX, ConflictPause, Sweep, WalletService};
+pub use corporate_actions::OPEN_ACTIONS_LISTED;
 pub use valuation::{PositionValuation, Summary, Valuation, ValuationError, value_summary};
 pub use wallet::{BoxFuture, Wallet, WalletUseCases};
 

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use thiserror::Error;
 
-use crate::corporate_actions::Entitlement;
 use crate::account::{Account, LastTrade, Position};
 use crate::amount::{Money, Price, settlement_value};
+use crate::corporate_actions::Entitlement;
 use crate::ids::{Ticker, UserId};
 use crate::ports::{PriceFeed, PriceQuote, PriceSource, StoreError, WalletReader};
 use crate::settlement::{ProjectedSettlement, project};

@@ -14,11 +14,11 @@ use chrono::{DateTime, Utc};
 
 use crate::account::Account;
 use crate::amount::Currency;
+use crate::corporate_actions::{ActionRecord, CorporateAction, Received};
 use crate::engine::CashOperation;
 use crate::hold::Hold;
 use crate::ids::{OrderId, UserId};
 use crate::ledger::StoredLedgerEntry;
-use crate::corporate_actions::{ActionRecord, CorporateAction, Received};
 use crate::ports::{
     BalanceAt, CorporateActionStore, PriceFeed, StoreError, WalletReader, WalletStore,
 };

@@ -9,8 +9,8 @@ use wallet_domain::unit_of_work::ChangeSet;
 
 use wallet_domain::{Account, Hold, LastTrade, Position, UserId, WalletEvent};
 
-use crate::dialect::Dialect;
 use crate::corporate_actions;
+use crate::dialect::Dialect;
 use crate::obligations;
 use crate::rows;
 use crate::statements::{Query, VersionedRow, execute, insert_rows, update_versioned};

@@ -72,17 +72,41 @@ async fn assert_audited(store: &SqlStore) {
 async fn a_jcp_a_split_and_a_reverse_split(database: &TestDatabase) {
     let store = database.store();
     let service = service(store);
-    for (user_id, amount) in [("ana", "20000.00"), ("bia", "5000.00"), ("carl", "10000.00")] {
+    for (user_id, amount) in [
+        ("ana", "20000.00"),
+        ("bia", "5000.00"),
+        ("carl", "10000.00"),
+    ] {
         service
             .deposit(&cash(user_id, amount), at("2027-04-26T12:00:00Z"))
             .await
             .unwrap();
     }
-    trade(&service, (1, "ana", "BUY", 350, "38.55"), "2027-04-28T15:00:00Z").await;
-    trade(&service, (2, "bia", "BUY", 100, "40.00"), "2027-04-30T20:00:00Z").await;
+    trade(
+        &service,
+        (1, "ana", "BUY", 350, "38.55"),
+        "2027-04-28T15:00:00Z",
+    )
+    .await;
+    trade(
+        &service,
+        (2, "bia", "BUY", 100, "40.00"),
+        "2027-04-30T20:00:00Z",
+    )
+    .await;
     // After the end of the record date (2027-04-30, 24:00 at UTC-3 is 03:00Z the next day).
-    trade(&service, (3, "carl", "BUY", 200, "40.00"), "2027-05-01T03:00:01Z").await;
-    trade(&service, (4, "bia", "SELL", 33, "41.00"), "2027-05-03T15:00:00Z").await;
+    trade(
+        &service,
+        (3, "carl", "BUY", 200, "40.00"),
+        "2027-05-01T03:00:01Z",
+    )
+    .await;
+    trade(
+        &service,
+        (4, "bia", "SELL", 33, "41.00"),
+        "2027-05-03T15:00:00Z",
+    )
+    .await;
 
     let jcp = action(
         r#"{"id":"PETR4-2027-JCP-1","type":"INTEREST_ON_EQUITY","ticker":"PETR4",
@@ -125,7 +149,11 @@ async fn a_jcp_a_split_and_a_reverse_split(database: &TestDatabase) {
     let owed = store.receivables(&user("ana")).await.unwrap();
     assert_eq!(owed.len(), 1);
     assert_eq!(
-        (owed[0].gross.value(), owed[0].withheld.value(), owed[0].net()),
+        (
+            owed[0].gross.value(),
+            owed[0].withheld.value(),
+            owed[0].net()
+        ),
         (decimal("284.38"), decimal("42.66"), decimal("241.72"))
     );
     assert!(store.receivables(&user("carl")).await.unwrap().is_empty());
@@ -200,9 +228,15 @@ async fn a_jcp_a_split_and_a_reverse_split(database: &TestDatabase) {
         ),
         (decimal("80"), decimal("80"), Some(decimal("21")))
     );
-    assert_eq!(position(store, "bia").await.quantity.value(), decimal("134"));
+    assert_eq!(
+        position(store, "bia").await.quantity.value(),
+        decimal("134")
+    );
     assert_eq!(position(store, "bia").await.realized_pnl, bia_pnl);
-    assert_eq!(position(store, "carl").await.quantity.value(), decimal("400"));
+    assert_eq!(
+        position(store, "carl").await.quantity.value(),
+        decimal("400")
+    );
     assert_audited(store).await;
     // The order fills in the new shares.
     service

@@ -6,6 +6,7 @@ mod audit;
 mod concurrency;
 mod conflict;
 mod corporate_actions;
+mod corporate_actions_model;
 mod decimals;
 mod fees;
 mod migrations;

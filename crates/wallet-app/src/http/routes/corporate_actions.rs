@@ -45,12 +45,14 @@ pub async fn receive(
     caller.may_administer()?;
     let action = CorporateAction::parse(&body).map_err(ApiError::CorporateActionRefused)?;
     match state.wallet.receive_corporate_action(action).await? {
-        Received::New(record) => {
-            Ok(HttpResponse::Accepted().json(CorporateActionResponse::new(&record, state.wallet.default_currency())))
-        }
-        Received::Duplicate(record) => {
-            Ok(HttpResponse::Ok().json(CorporateActionResponse::new(&record, state.wallet.default_currency())))
-        }
+        Received::New(record) => Ok(HttpResponse::Accepted().json(CorporateActionResponse::new(
+            &record,
+            state.wallet.default_currency(),
+        ))),
+        Received::Duplicate(record) => Ok(HttpResponse::Ok().json(CorporateActionResponse::new(
+            &record,
+            state.wallet.default_currency(),
+        ))),
         Received::Conflict(stored) => Err(ApiError::CorporateActionConflict(format!(
             "corporate action {} is stored with other terms: {}",
             stored.action.id,
@@ -89,5 +91,8 @@ pub async fn status(
         .corporate_action(&id)
         .await?
         .ok_or_else(not_found)?;
-    Ok(HttpResponse::Ok().json(CorporateActionResponse::new(&record, state.wallet.default_currency())))
+    Ok(HttpResponse::Ok().json(CorporateActionResponse::new(
+        &record,
+        state.wallet.default_currency(),
+    )))
 }
