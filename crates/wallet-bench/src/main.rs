@@ -7,12 +7,14 @@
 //! 2. the same with `kafka.batch_size_max = 1` (one transaction per event);
 //! 3. the raw limit: the same row writes by plain batched SQL from the bench;
 //! 4. summary req/s and latency over HTTP under `wrk`;
-//! 5. the service's peak RSS during 1 and 4.
+//! 5. the service's peak RSS during 1 and 4;
+//! 6. holders/s of one cash dividend over 100,000 holders (corporate actions).
 //!
 //! Every database it creates is dropped and every Redis key deleted at the end. See
 //! `docs/benchmarks.md` for the method and the numbers of a real run.
 
 mod cpu;
+mod dividend;
 mod ingest;
 mod progress;
 mod raw_sql;
@@ -36,6 +38,9 @@ use summary::SummaryLoad;
 const EVENTS_PER_ORDER_MIN: usize = 2;
 /// The service's default batch size, used for the raw SQL batches too.
 const BATCH_SIZE_DEFAULT: usize = 500;
+/// Holders per transaction of measurement 6: `corporate_actions.batch_size` of
+/// `config/default.toml`.
+const DIVIDEND_BATCH_SIZE: u32 = 1_000;
 
 /// Options; each can also be given by its environment variable.
 #[derive(Debug, Parser)]
@@ -65,11 +70,14 @@ struct Options {
     /// Longest wait for one consuming run; past it the rate is taken from what was committed.
     #[arg(long, env = "BENCH_RUN_LIMIT_SECONDS", default_value_t = 150)]
     run_limit_seconds: u64,
-    /// Measurements to run, comma-separated: ingest, fees, batch1, raw, summary.
+    /// Holders of the dividend of measurement 6.
+    #[arg(long, env = "BENCH_HOLDERS", default_value_t = 100_000)]
+    holders: usize,
+    /// Measurements to run, comma-separated: ingest, fees, batch1, raw, summary, dividend.
     #[arg(
         long,
         env = "BENCH_PHASES",
-        default_value = "ingest,fees,batch1,raw,summary",
+        default_value = "ingest,fees,batch1,raw,summary,dividend",
         value_delimiter = ','
     )]
     phases: Vec<String>,
@@ -246,6 +254,13 @@ async fn main() -> std::process::ExitCode {
         match summary::run(load).await {
             Ok(result) => report.summary = Some(result),
             Err(error) => report.failures.push(format!("measurement 4: {error}")),
+        }
+    }
+    if options.runs("dividend") {
+        eprintln!("6. one dividend over {} holders", options.holders);
+        match dividend::run(options.holders, DIVIDEND_BATCH_SIZE).await {
+            Ok(result) => report.dividend = Some(result),
+            Err(error) => report.failures.push(format!("measurement 6: {error}")),
         }
     }
     drop(broker);

@@ -60,6 +60,8 @@ pub struct Report {
     pub summary_shape: (usize, u32),
     /// Measurement 4.
     pub summary: Option<SummaryResult>,
+    /// Measurement 6.
+    pub dividend: Option<crate::dividend::DividendResult>,
     /// Failures, one line each.
     pub failures: Vec<String>,
 }
@@ -325,6 +327,23 @@ impl Report {
                     yes_no(kib <= RSS_KIB_MAX),
                 );
             }
+        }
+        if let Some(dividend) = self.dividend {
+            row(
+                format!(
+                    "6. one cash dividend: holders/s ({} holders, {} per transaction)",
+                    thousands(dividend.holders as f64),
+                    dividend.batch_size
+                ),
+                format!(
+                    "{} ({:.1} s from receipt to the last payment; peak RSS {})",
+                    thousands(dividend.holders as f64 / dividend.seconds.max(1e-9)),
+                    dividend.seconds,
+                    dividend.peak_rss_kib.map_or("—".to_owned(), megabytes)
+                ),
+                "—",
+                "",
+            );
         }
         let mut out = String::new();
         let _ = writeln!(out, "{machine}\n");
