@@ -1,6 +1,8 @@
 //! End-to-end scenarios of SPEC §9 against the real `wallet` binary, a real MariaDB, a real
 //! Redis and a separate Kafka-protocol broker process (Tansu).
 
+mod clock;
+mod corporate_actions;
 mod cutover;
 mod hardening;
 mod java;

@@ -4,7 +4,6 @@
 //! once, a withdrawal of unsettled cash refused with the date it becomes possible, the
 //! settlement job settling each day's obligations, and `wallet audit` at 0 after it all.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -13,36 +12,10 @@ use wallet_e2e::eventually;
 use wallet_e2e::kafka;
 use wallet_e2e::wallet::Wallet;
 
+use crate::clock::TestClock;
 use crate::{DRAIN_TIMEOUT, INPUT, WALLET_EVENTS, assert_audit_passes, settings, start_broker};
 
 const USER: &str = "investor-week";
-
-/// The service's clock: an instant in a file the test rewrites.
-struct TestClock {
-    path: PathBuf,
-}
-
-impl TestClock {
-    fn at(instant: &str) -> TestClock {
-        let path = std::env::temp_dir().join(format!("wallet-e2e-clock-{}", uuid::Uuid::new_v4()));
-        let clock = TestClock { path };
-        clock.set(instant);
-        clock
-    }
-
-    fn set(&self, instant: &str) {
-        // Written whole and renamed, so the service never reads half an instant.
-        let partial = self.path.with_extension("partial");
-        std::fs::write(&partial, instant).expect("write the clock");
-        std::fs::rename(&partial, &self.path).expect("move the clock into place");
-    }
-}
-
-impl Drop for TestClock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
 
 fn order(id: i64, side: &str, status: &str, extra: &str) -> (String, Vec<u8>) {
     let json = format!(
@@ -98,10 +71,7 @@ async fn a_trading_week_with_fees_and_d_plus_two_settles_exactly() {
     let config = wallet_e2e::b3::market_config_file("interval_seconds = 1");
     let mut env = settings(database.url(), broker.bootstrap());
     env.push(("WALLET_CONFIG", config.to_str().unwrap().to_owned()));
-    env.push((
-        "WALLET__WALLET__CLOCK_FILE",
-        clock.path.to_str().unwrap().to_owned(),
-    ));
+    env.push(clock.setting());
     let mut wallet = Wallet::start(&env);
     wallet.wait_ready(Duration::from_secs(60)).await;
     let (status, _) = wallet
