@@ -34,7 +34,10 @@ fn bonus_shares_add_their_cost_and_leave_the_open_order_alone() {
         r#"{"id":"B1","type":"BONUS_SHARES","ticker":"PETR4","ratio":"10:1","costPerShare":"8.50",
             "effectiveDate":"2027-06-01","fractionPrice":"18.00","paymentDate":"2027-06-08"}"#,
     );
-    let (delta, owed) = book.adjust_shares(&bonus, &user("ana"), now()).unwrap().unwrap();
+    let (delta, owed) = book
+        .adjust_shares(&bonus, &user("ana"), now())
+        .unwrap()
+        .unwrap();
     // 10 new shares for 105 held, the half share paid at 18.00; (2,100.00 + 85.00) / 115.
     assert_eq!(delta, dec("10"));
     assert_eq!(shares(&book, "ana"), (dec("115"), dec("15")));
@@ -61,7 +64,10 @@ fn a_reverse_split_scales_the_open_order_down_to_whole_shares() {
         r#"{"id":"R1","type":"REVERSE_SPLIT","ticker":"PETR4","ratio":"10:1","effectiveDate":"2027-06-01",
             "fractionPrice":"19.87","paymentDate":"2027-06-10"}"#,
     );
-    let (delta, owed) = book.adjust_shares(&reverse, &user("ana"), now()).unwrap().unwrap();
+    let (delta, owed) = book
+        .adjust_shares(&reverse, &user("ana"), now())
+        .unwrap()
+        .unwrap();
     // 105 → 10.5: 10 shares and 0.5 × 19.87 = 9.935 → 9.94; the order's 15 → 1.5 → 1 at 300.00.
     assert_eq!(delta, dec("-95"));
     assert_eq!(shares(&book, "ana"), (dec("10"), dec("1")));
