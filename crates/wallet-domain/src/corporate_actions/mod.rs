@@ -17,6 +17,7 @@
 
 mod event;
 mod record;
+mod wire;
 
 pub use event::{ACTION_ID_LENGTH_MAX, ActionTerms, CorporateAction};
 pub use record::{ActionRecord, ActionStage, BatchTotals, Entitlement, HolderPage, Received};
