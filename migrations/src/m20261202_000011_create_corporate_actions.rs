@@ -1,5 +1,5 @@
-//! Corporate actions: each action received with its progress, and the cash each holder is owed
-//! until its payment date. Positions get an index by ticker, the order in which an action
+//! Corporate actions: each action received with its progress and when it can next go on, and
+//! the cash each holder is owed until its payment date. Positions get an index by ticker, the order in which an action
 //! works through its holders.
 
 use sea_orm_migration::prelude::*;
@@ -31,7 +31,9 @@ impl MigrationTrait for Migration {
                 version {bigint} NOT NULL,
                 created_at {time} NOT NULL,
                 updated_at {time} NOT NULL,
-                completed_at {time} NULL
+                next_due_at {time} NOT NULL,
+                completed_at {time} NULL,
+                failure {text} NULL
             ){options}",
             name_key = if d.numeric_checks {
                 "VARCHAR(64)"
@@ -72,7 +74,7 @@ impl MigrationTrait for Migration {
             manager,
             &[
                 actions,
-                "CREATE INDEX corporate_actions_open ON corporate_actions (completed_at, created_at)"
+                "CREATE INDEX corporate_actions_due ON corporate_actions (completed_at, next_due_at)"
                     .to_owned(),
                 entitlements,
                 "CREATE INDEX corporate_action_entitlements_user ON corporate_action_entitlements \

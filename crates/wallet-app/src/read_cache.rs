@@ -368,8 +368,12 @@ impl<S: CorporateActionStore> CorporateActionStore for CachingStore<S> {
         self.inner.action(id).await
     }
 
-    async fn open_actions(&self, limit: u32) -> Result<Vec<ActionRecord>, StoreError> {
-        self.inner.open_actions(limit).await
+    async fn due_actions(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ActionRecord>, StoreError> {
+        self.inner.due_actions(now, limit).await
     }
 
     async fn holders_at(

@@ -105,12 +105,14 @@ pub trait CorporateActionStore: Send + Sync + 'static {
         id: &str,
     ) -> impl Future<Output = Result<Option<ActionRecord>, StoreError>> + Send;
 
-    /// Up to `limit` actions not completed, oldest received first.
+    /// Up to `limit` actions not ended whose stage can go on at `now`, earliest
+    /// [`ActionRecord::next_due_at`] first.
     ///
     /// # Errors
     /// As [`WalletStore::load`].
-    fn open_actions(
+    fn due_actions(
         &self,
+        now: DateTime<Utc>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<ActionRecord>, StoreError>> + Send;
 

@@ -131,3 +131,30 @@ fn a_jcp_is_paid_gross_less_tax_once() {
     );
     assert_eq!(book.into_changes().paid_entitlements.len(), 1);
 }
+
+#[test]
+fn a_reverse_split_releases_a_partly_filled_sell_instead_of_rescaling_its_fills() {
+    let mut book = holder();
+    let fill = partial(2, "ana", "SELL", "15", "5", "30.00");
+    assert_eq!(book.apply_order_event(&fill, now()), EventOutcome::Applied);
+    let reverse = record(
+        r#"{"id":"R2","type":"REVERSE_SPLIT","ticker":"PETR4","ratio":"10:1","effectiveDate":"2027-06-01",
+            "fractionPrice":"19.87","paymentDate":"2027-06-10"}"#,
+    );
+    book.adjust_shares(&reverse, &user("ana"), now())
+        .unwrap()
+        .unwrap();
+    // 100 shares left → 10; the order's 10 still reserved are released, its 5 filled kept, so
+    // a later fill's cumulative quantity (above 5) never repeats a booked step.
+    assert_eq!(shares(&book, "ana"), (dec("10"), dec("0")));
+    let hold = book.hold(order(2)).unwrap();
+    assert_eq!(
+        (
+            hold.status.as_str(),
+            hold.reserved_quantity.value(),
+            hold.filled_quantity.value()
+        ),
+        ("RELEASED", dec("0"), dec("5"))
+    );
+    assert_eq!(book.ledger().last().unwrap().blocked_quantity, dec("-10"));
+}

@@ -257,7 +257,7 @@ proptest! {
                     prop_assert!(payment_date >= record_date);
                     prop_assert!(withholding_rate >= Decimal::ZERO && withholding_rate < Decimal::ONE);
                 }
-                ActionTerms::Split { ratio, .. } => prop_assert!(ratio.shares_after() > ratio.shares_before()),
+                ActionTerms::Split { ratio, .. } => prop_assert!(ratio.shares_before() == 1 && ratio.shares_after() > 1),
                 ActionTerms::ReverseSplit { ratio, effective_date, payment_date, .. } => {
                     prop_assert!(ratio.shares_after() < ratio.shares_before());
                     prop_assert!(payment_date >= effective_date);

@@ -20,8 +20,9 @@ use crate::reader::ACTIVE_STATUSES;
 use crate::rows;
 use crate::statements::{IN_LIST_KEYS_MAX, Query, execute, in_list, insert_rows};
 
-/// Most holders or entitlements one page returns, whatever the caller asks.
-pub const HOLDER_PAGE_MAX: u32 = 5_000;
+/// Most holders or entitlements one page returns, whatever the caller asks: the use case's
+/// batch bound, so a page is never shorter than a batch that is not the last.
+const HOLDER_PAGE_MAX: u32 = wallet_domain::usecases::HOLDER_BATCH_MAX;
 
 /// Columns of `corporate_actions`, primary key first, in the order of [`action_values`].
 pub(crate) const ACTION_COLUMNS: &[&str] = &[
@@ -39,7 +40,9 @@ pub(crate) const ACTION_COLUMNS: &[&str] = &[
     "version",
     "created_at",
     "updated_at",
+    "next_due_at",
     "completed_at",
+    "failure",
 ];
 
 const ENTITLEMENT_COLUMNS: &[&str] = &[
@@ -69,7 +72,9 @@ pub(crate) fn action_values(dialect: Dialect, record: &ActionRecord, version: i6
         Value::from(version),
         dialect.time(record.received_at),
         dialect.time(record.updated_at),
+        dialect.time(record.next_due_at()),
         dialect.optional_time(record.completed_at),
+        Value::from(record.failure.clone()),
     ]
 }
 
@@ -95,6 +100,7 @@ fn action(dialect: Dialect, row: &QueryResult) -> Result<ActionRecord, StoreErro
         received_at: dialect.get_time(row, "created_at")?,
         updated_at: dialect.get_time(row, "updated_at")?,
         completed_at: dialect.get_optional_time(row, "completed_at")?,
+        failure: get(row, "failure")?,
     })
 }
 
@@ -160,34 +166,6 @@ impl SqlStore {
             .map(|row| entitlement(self.dialect, row))
             .collect()
     }
-
-    /// The quantity changes of `ticker` booked after `at` for `users`, summed per user.
-    async fn changes_after(
-        &self,
-        ticker: &Ticker,
-        at: DateTime<Utc>,
-        users: &[UserId],
-    ) -> Result<HashMap<UserId, Decimal>, StoreError> {
-        let mut changes: HashMap<UserId, Decimal> = HashMap::new();
-        for chunk in users.chunks(IN_LIST_KEYS_MAX) {
-            let mut query =
-                Query::new("SELECT user_id, quantity FROM ledger_entries WHERE user_id IN ");
-            in_list(
-                &mut query,
-                chunk.iter().map(|user| Value::from(user.as_str())),
-            );
-            query
-                .sql(" AND occurred_at > ")
-                .bind(self.dialect.time(at))
-                .sql(" AND ticker = ")
-                .bind(ticker.as_str());
-            for row in self.query_all(query).await? {
-                *changes.entry(rows::user_id(&row, "user_id")?).or_default() +=
-                    self.dialect.get_decimal(&row, "quantity")?;
-            }
-        }
-        Ok(changes)
-    }
 }
 
 impl CorporateActionStore for SqlStore {
@@ -226,10 +204,16 @@ impl CorporateActionStore for SqlStore {
         Ok(self.actions(query).await?.into_iter().next())
     }
 
-    async fn open_actions(&self, limit: u32) -> Result<Vec<ActionRecord>, StoreError> {
-        let mut query =
-            select_actions("completed_at IS NULL ORDER BY created_at, action_id LIMIT ");
-        query.bind(i64::from(limit.min(HOLDER_PAGE_MAX)));
+    async fn due_actions(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ActionRecord>, StoreError> {
+        let mut query = select_actions("completed_at IS NULL AND next_due_at <= ");
+        query
+            .bind(self.dialect.time(now))
+            .sql(" ORDER BY next_due_at, action_id LIMIT ")
+            .bind(i64::from(limit.min(HOLDER_PAGE_MAX)));
         self.actions(query).await
     }
 
@@ -241,29 +225,45 @@ impl CorporateActionStore for SqlStore {
         limit: u32,
     ) -> Result<HolderPage, StoreError> {
         let limit = limit.clamp(1, HOLDER_PAGE_MAX);
-        let mut query = Query::new("SELECT user_id, quantity FROM positions WHERE ticker = ");
-        query.bind(ticker.as_str());
+        // One statement, so the position and its later changes are read from one snapshot:
+        // a fill committed between two reads would count twice or not at all. MySQL sums
+        // DECIMAL exactly; SQLite's SUM of decimal text goes through floats, so there the
+        // changes come back as a list and are summed here.
+        let later = match self.dialect {
+            Dialect::MySql => "SUM(l.quantity)",
+            Dialect::Sqlite => "GROUP_CONCAT(l.quantity)",
+        };
+        let mut query = Query::new(&format!(
+            "SELECT p.user_id, p.quantity, (SELECT {later} FROM ledger_entries l \
+             WHERE l.user_id = p.user_id AND l.occurred_at > "
+        ));
+        query
+            .bind(self.dialect.time(at))
+            .sql(" AND l.ticker = p.ticker) AS later FROM positions p WHERE p.ticker = ")
+            .bind(ticker.as_str());
         if let Some(after) = after {
-            query.sql(" AND user_id > ").bind(after.as_str());
+            query.sql(" AND p.user_id > ").bind(after.as_str());
         }
-        query.sql(" ORDER BY user_id LIMIT ").bind(i64::from(limit));
-        let mut positions = Vec::new();
+        query
+            .sql(" ORDER BY p.user_id LIMIT ")
+            .bind(i64::from(limit));
+        let mut users = Vec::new();
+        let mut holders = Vec::new();
         for row in self.query_all(query).await? {
-            positions.push((
-                rows::user_id(&row, "user_id")?,
-                self.dialect.get_decimal(&row, "quantity")?,
-            ));
+            let user = rows::user_id(&row, "user_id")?;
+            let later = match self.dialect {
+                Dialect::MySql => self
+                    .dialect
+                    .get_optional_decimal(&row, "later")?
+                    .unwrap_or_default(),
+                Dialect::Sqlite => sum_listed(get::<Option<String>>(&row, "later")?)?,
+            };
+            let held = self.dialect.get_decimal(&row, "quantity")? - later;
+            if held > Decimal::ZERO {
+                holders.push((user.clone(), Quantity::from_stored(held.normalize())));
+            }
+            users.push(user);
         }
-        let users: Vec<UserId> = positions.iter().map(|(user, _)| user.clone()).collect();
-        let changes = self.changes_after(ticker, at, &users).await?;
-        let holders = positions
-            .iter()
-            .filter_map(|(user, quantity)| {
-                let held = quantity - changes.get(user).copied().unwrap_or_default();
-                (held > Decimal::ZERO)
-                    .then(|| (user.clone(), Quantity::from_stored(held.normalize())))
-            })
-            .collect();
         Ok(HolderPage {
             holders,
             last: users.last().cloned(),
@@ -314,6 +314,18 @@ impl CorporateActionStore for SqlStore {
         }
         Ok(orders)
     }
+}
+
+/// The sum of a comma-separated list of decimals (SQLite's `GROUP_CONCAT`).
+fn sum_listed(list: Option<String>) -> Result<Decimal, StoreError> {
+    list.unwrap_or_default()
+        .split(',')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<Decimal>()
+                .map_err(|error| corrupt("ledger_entries.quantity")(error.to_string()))
+        })
+        .sum()
 }
 
 /// Inserts `created` entitlements and marks `paid` ones paid where they are still unpaid;

@@ -182,7 +182,7 @@ pub struct SettlementSettings {
 }
 
 /// Most holders one batch of a corporate action applies (`corporate_actions.batch_size`).
-pub const CORPORATE_ACTION_BATCH_MAX: u32 = 5_000;
+pub const CORPORATE_ACTION_BATCH_MAX: u32 = wallet_domain::usecases::HOLDER_BATCH_MAX;
 
 /// `[corporate_actions]`.
 #[derive(Debug, Clone)]

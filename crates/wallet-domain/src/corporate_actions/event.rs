@@ -48,9 +48,9 @@ pub enum ActionTerms {
         /// When the cash is credited.
         payment_date: NaiveDate,
     },
-    /// `from` shares become `to`, more of them.
+    /// One share becomes `to`.
     Split {
-        /// The ratio, increasing.
+        /// The ratio, `1:to` with `to` > 1.
         ratio: Ratio,
         /// The first day the new quantity trades.
         effective_date: NaiveDate,
@@ -254,10 +254,24 @@ fn terms(raw: &RawAction<'_>) -> Result<ActionTerms, Rejection> {
                 payment_date,
             }
         }
-        "SPLIT" => ActionTerms::Split {
-            ratio: ratio(raw.ratio.as_deref(), true)?,
-            effective_date: effective()?,
-        },
+        "SPLIT" => {
+            let ratio = ratio(raw.ratio.as_deref(), true)?;
+            // A split pays no fractions: 1:n leaves none, 2:3 would leave half shares.
+            if ratio.shares_before() != 1 {
+                return Err(rejection(
+                    DeadLetterReason::InvalidRatio,
+                    format!(
+                        "a SPLIT is 1:n; {}:{} leaves fractions, which a split cannot pay",
+                        ratio.shares_before(),
+                        ratio.shares_after()
+                    ),
+                ));
+            }
+            ActionTerms::Split {
+                ratio,
+                effective_date: effective()?,
+            }
+        }
         "REVERSE_SPLIT" => {
             let effective_date = effective()?;
             let payment_date = date("paymentDate", raw.payment_date.as_deref())?;
@@ -396,6 +410,13 @@ mod tests {
         assert_eq!(
             reason(&format!(
                 r#"{{{head},"type":"REVERSE_SPLIT","ratio":"1:2","effectiveDate":"2027-01-04","fractionPrice":1,"paymentDate":"2027-01-05"}}"#
+            )),
+            "INVALID_RATIO"
+        );
+        // 2:3 would leave half shares, which a split has no price to pay for.
+        assert_eq!(
+            reason(&format!(
+                r#"{{{head},"type":"SPLIT","ratio":"2:3","effectiveDate":"2027-01-04"}}"#
             )),
             "INVALID_RATIO"
         );

@@ -10,6 +10,9 @@
 //! - `PAYING`: entitlements recorded; from the start of the payment date they are paid, in
 //!   batches.
 //! - `COMPLETED`: every holder done. A ticker nobody holds completes with no holder.
+//! - `FAILED`: a holder's cash or shares would leave the wallet's range; the batch that met it
+//!   wrote nothing, the batches before it stand, and the action goes no further (an operator
+//!   sends a correction under a new id).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -29,12 +32,15 @@ pub enum ActionStage {
     Paying,
     /// Done.
     Completed,
+    /// Stopped by an amount out of range.
+    Failed,
 }
 
 text_enum!(ActionStage {
     Waiting => "WAITING",
     Paying => "PAYING",
     Completed => "COMPLETED",
+    Failed => "FAILED",
 });
 
 /// A corporate action with its progress.
@@ -62,8 +68,10 @@ pub struct ActionRecord {
     pub received_at: DateTime<Utc>,
     /// When its last batch was applied.
     pub updated_at: DateTime<Utc>,
-    /// When it completed.
+    /// When it completed or failed.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Why it failed.
+    pub failure: Option<String>,
 }
 
 impl ActionRecord {
@@ -83,6 +91,33 @@ impl ActionRecord {
             received_at: now,
             updated_at: now,
             completed_at: None,
+            failure: None,
+        }
+    }
+
+    /// When the stage it is in can go on: the job takes due actions in this order, so an
+    /// action's dates, not its arrival, decide which goes first.
+    #[must_use]
+    pub fn next_due_at(&self) -> DateTime<Utc> {
+        match self.stage {
+            ActionStage::Waiting => self.entitlement_instant(),
+            ActionStage::Paying => self
+                .payment_date()
+                .map_or(self.received_at, day_start)
+                .max(self.entitlement_instant()),
+            ActionStage::Completed | ActionStage::Failed => self.updated_at,
+        }
+    }
+
+    /// This record stopped by `failure`.
+    #[must_use]
+    pub fn failed(&self, failure: String, now: DateTime<Utc>) -> ActionRecord {
+        ActionRecord {
+            stage: ActionStage::Failed,
+            failure: Some(failure),
+            updated_at: now,
+            completed_at: Some(now),
+            ..self.clone()
         }
     }
 
@@ -130,11 +165,10 @@ impl ActionRecord {
     /// on (or has completed).
     #[must_use]
     pub fn waits_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let instant = match self.stage {
-            ActionStage::Waiting => self.entitlement_instant(),
-            ActionStage::Paying => day_start(self.payment_date()?),
-            ActionStage::Completed => return None,
-        };
+        if matches!(self.stage, ActionStage::Completed | ActionStage::Failed) {
+            return None;
+        }
+        let instant = self.next_due_at();
         (now < instant).then_some(instant)
     }
 

@@ -11,6 +11,7 @@ use crate::amount::{AmountError, Money, Quantity};
 use crate::corporate_actions::{
     ActionRecord, ActionTerms, Adjusted, Entitlement, Holding, Ratio, bonus, split,
 };
+use crate::hold::HoldStatus;
 use crate::ids::{Ticker, UserId};
 use crate::ledger::EntryType;
 use crate::wallet_event::WalletEventType;
@@ -212,8 +213,9 @@ impl WalletBook {
     }
 
     /// Scales the reserved shares, ordered quantity, filled quantity and limit price of the
-    /// active SELL holds of `user` by `ratio`, whole shares down; returns the blocked quantity
-    /// after it. Shares blocked by no hold (imported ones) scale the same way.
+    /// active SELL holds of `user` by `ratio`, whole shares down, and releases those a reverse
+    /// split meets partly filled; returns the blocked quantity after it. Shares blocked by no
+    /// hold (imported ones) scale the same way.
     fn scale_sell_holds(
         &mut self,
         user: &UserId,
@@ -229,7 +231,18 @@ impl WalletBook {
             .sum();
         let unheld = Quantity::from_stored((blocked.value() - held).max(Decimal::ZERO));
         let mut total = ratio.scale_whole(unheld).value();
+        let reverse = ratio.shares_after() < ratio.shares_before();
         for mut hold in holds {
+            if reverse && !hold.filled_quantity.is_zero() {
+                // Fills are keyed by their cumulative quantity: scaled down, the next fill's
+                // cumulative could repeat one already booked. The rest of the order is released
+                // instead, its filled quantity kept, so a later fill's key is always new.
+                hold.reserved_quantity = Quantity::ZERO;
+                hold.status = HoldStatus::Released;
+                hold.updated_at = now;
+                self.put_hold(hold);
+                continue;
+            }
             hold.quantity = ratio.scale_whole(hold.quantity);
             hold.filled_quantity = ratio.scale_whole(hold.filled_quantity);
             hold.reserved_quantity = ratio.scale_whole(hold.reserved_quantity);

@@ -13,8 +13,8 @@ use crate::engine::WalletBook;
 use crate::ports::{CorporateActionStore, StoreError, WalletStore};
 use crate::unit_of_work::LoadRequest;
 
-/// Open actions one round looks at to find one that can go on.
-pub const OPEN_ACTIONS_LISTED: u32 = 64;
+/// Most holders one batch applies, whatever the caller asks (the store's page bound).
+pub const HOLDER_BATCH_MAX: u32 = 5_000;
 
 impl<S: WalletStore + CorporateActionStore> WalletService<S> {
     /// Stores a corporate action as received. The same action again is a
@@ -41,24 +41,25 @@ impl<S: WalletStore + CorporateActionStore> WalletService<S> {
         })
     }
 
-    /// One round of the corporate-action job: one batch of at most `limit` holders of the
-    /// oldest open action whose date has come. `more` is true when a batch was applied (call
-    /// again); false when every open action waits for its date.
+    /// One round of the corporate-action job: one batch of at most `limit` holders (1 to
+    /// [`HOLDER_BATCH_MAX`]) of the action due earliest, by its dates, not by its arrival.
+    /// `more` is true when a batch was applied (call again); false when no action is due.
     ///
     /// A batch that meets a concurrent run (the action's version moved) writes nothing and
-    /// ends the round with `more` false: the next round reads the action again.
+    /// ends the round with `more` false: the next round reads the action again. A holder whose
+    /// cash or shares would leave the wallet's range stops the action as `FAILED` (nothing of
+    /// that batch is written), so one bad action never holds up the others.
     ///
     /// # Errors
-    /// [`ApplyError::Store`] when the store fails, [`ApplyError::Amount`] when a holder's cash
-    /// or shares would leave the wallet's range (the action stops there; nothing of the batch
-    /// is written).
+    /// [`ApplyError::Store`] when the store fails.
     pub async fn advance_corporate_actions(
         &self,
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Sweep, ApplyError> {
-        let open = self.store().open_actions(OPEN_ACTIONS_LISTED).await?;
-        let Some(record) = open
+        let limit = limit.clamp(1, HOLDER_BATCH_MAX);
+        let due = self.store().due_actions(now, 1).await?;
+        let Some(record) = due
             .into_iter()
             .find(|record| record.waits_until(now).is_none())
         else {
@@ -68,13 +69,22 @@ impl<S: WalletStore + CorporateActionStore> WalletService<S> {
                 more: false,
             });
         };
-        let applied = match record.stage {
+        let outcome = match record.stage {
             ActionStage::Waiting if record.changes_shares() => {
-                self.adjust_holders(&record, now, limit).await?
+                self.adjust_holders(&record, now, limit).await
             }
-            ActionStage::Waiting => self.entitle_holders(&record, now, limit).await?,
-            ActionStage::Paying => self.pay_holders(&record, now, limit).await?,
-            ActionStage::Completed => None,
+            ActionStage::Waiting => self.entitle_holders(&record, now, limit).await,
+            ActionStage::Paying => self.pay_holders(&record, now, limit).await,
+            ActionStage::Completed | ActionStage::Failed => Ok(None),
+        };
+        let applied = match outcome {
+            Err(ApplyError::Amount(error)) => {
+                let failed = record.failed(error.to_string(), now);
+                self.commit_batch(&LoadRequest::default(), failed, |_| Ok(()))
+                    .await?
+                    .then_some(0)
+            }
+            other => other?,
         };
         Ok(Sweep {
             listed: 1,

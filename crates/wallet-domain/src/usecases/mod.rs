@@ -7,7 +7,7 @@ mod valuation;
 mod wallet;
 
 pub use apply::{ApplyError, CONFLICT_ATTEMPTS_MAX, ConflictPause, Sweep, WalletService};
-pub use corporate_actions::OPEN_ACTIONS_LISTED;
+pub use corporate_actions::HOLDER_BATCH_MAX;
 pub use valuation::{PositionValuation, Summary, Valuation, ValuationError, value_summary};
 pub use wallet::{BoxFuture, Wallet, WalletUseCases};
 

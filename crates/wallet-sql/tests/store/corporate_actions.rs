@@ -315,3 +315,74 @@ async fn an_action_nobody_is_entitled_to_completes(database: &TestDatabase) {
     assert!(done.completed_at.is_some());
 }
 on_both_backends!(an_action_nobody_is_entitled_to_completes);
+
+/// Actions go by their dates, not by their arrival: one received first but due later waits,
+/// and one whose cash would leave the wallet's range fails alone instead of holding up the
+/// others.
+async fn actions_go_by_date_and_a_failing_one_stops_alone(database: &TestDatabase) {
+    let store = database.store();
+    let service = service(store);
+    service
+        .deposit(&cash("ana", "100.00"), at("2027-04-26T12:00:00Z"))
+        .await
+        .unwrap();
+    trade(
+        &service,
+        (1, "ana", "BUY", 2, "10.00"),
+        "2027-04-28T15:00:00Z",
+    )
+    .await;
+    for json in [
+        r#"{"id":"LATER","type":"CASH_DIVIDEND","ticker":"PETR4","amountPerShare":"0.10",
+            "recordDate":"2027-12-30","paymentDate":"2027-12-31"}"#,
+        r#"{"id":"HUGE","type":"CASH_DIVIDEND","ticker":"PETR4","amountPerShare":"999999999999999",
+            "recordDate":"2027-04-30","paymentDate":"2027-05-03"}"#,
+        r#"{"id":"SOON","type":"CASH_DIVIDEND","ticker":"PETR4","amountPerShare":"0.25",
+            "recordDate":"2027-04-29","paymentDate":"2027-05-03"}"#,
+    ] {
+        service
+            .receive_corporate_action(action(json), at("2027-04-26T12:00:00Z"))
+            .await
+            .unwrap();
+    }
+    let due: Vec<String> = store
+        .due_actions(at("2028-01-01T12:00:00Z"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|record| record.action.id)
+        .collect();
+    assert_eq!(due, ["SOON", "HUGE", "LATER"]);
+    assert!(
+        store
+            .due_actions(at("2027-04-30T02:59:59Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    run_job(&service, at("2027-05-03T12:00:00Z")).await;
+    let huge = store.action("HUGE").await.unwrap().unwrap();
+    assert_eq!(huge.stage, ActionStage::Failed);
+    assert!(
+        huge.failure
+            .as_deref()
+            .unwrap_or_default()
+            .contains("below 10^15"),
+        "{huge:?}"
+    );
+    let soon = store.action("SOON").await.unwrap().unwrap();
+    assert_eq!(
+        (soon.stage, soon.cash_paid),
+        (ActionStage::Completed, decimal("0.5"))
+    );
+    assert_eq!(
+        store.action("LATER").await.unwrap().unwrap().stage,
+        ActionStage::Waiting
+    );
+    assert_eq!(
+        account(store, "ana").await.balance.value(),
+        decimal("80.50")
+    );
+    assert_audited(store).await;
+}
+on_both_backends!(actions_go_by_date_and_a_failing_one_stops_alone);

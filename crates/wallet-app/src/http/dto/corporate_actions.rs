@@ -24,7 +24,7 @@ pub struct CorporateActionResponse {
     #[schema(example = "PETR4")]
     pub ticker: String,
     /// `WAITING` (for its record or effective date), `PAYING` (entitlements recorded, paid on
-    /// the payment date) or `COMPLETED`.
+    /// the payment date), `COMPLETED` or `FAILED` (see `failure`).
     #[schema(example = "PAYING")]
     pub status: String,
     /// Holders the action changed or owes cash.
@@ -49,8 +49,10 @@ pub struct CorporateActionResponse {
     pub received_at: DateTime<Utc>,
     /// When its last batch was applied.
     pub updated_at: DateTime<Utc>,
-    /// When it completed.
+    /// When it completed or failed.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Why it failed: a holder's cash or shares would have left the wallet's range.
+    pub failure: Option<String>,
 }
 
 impl CorporateActionResponse {
@@ -71,6 +73,7 @@ impl CorporateActionResponse {
             received_at: record.received_at,
             updated_at: record.updated_at,
             completed_at: record.completed_at,
+            failure: record.failure.clone(),
         }
     }
 }
