@@ -158,3 +158,19 @@ fn a_reverse_split_releases_a_partly_filled_sell_instead_of_rescaling_its_fills(
     );
     assert_eq!(book.ledger().last().unwrap().blocked_quantity, dec("-10"));
 }
+
+#[test]
+fn a_book_without_one_of_the_sell_holds_says_so() {
+    let book = holder();
+    assert!(book.sell_holds_loaded(&user("ana"), &ticker("PETR4")));
+    // The same rows loaded without the hold of the open SELL: its 15 shares are blocked by a
+    // hold the book does not have, so a share action must not scale them.
+    let changes = book.into_changes();
+    let snapshot = wallet_domain::unit_of_work::Snapshot {
+        accounts: changes.accounts,
+        positions: changes.positions,
+        ..Default::default()
+    };
+    let partial = WalletBook::new(snapshot, Currency::BRL);
+    assert!(!partial.sell_holds_loaded(&user("ana"), &ticker("PETR4")));
+}

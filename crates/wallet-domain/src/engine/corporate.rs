@@ -44,6 +44,19 @@ fn cash_draft(
 }
 
 impl WalletBook {
+    /// True when the book holds every active SELL hold of `user` in `ticker`: their
+    /// reservations add up to the position's blocked quantity (the audit's rule).
+    #[must_use]
+    pub fn sell_holds_loaded(&self, user: &UserId, ticker: &Ticker) -> bool {
+        let reserved: Decimal = self
+            .active_sell_holds(user, ticker)
+            .iter()
+            .map(|hold| hold.reserved_quantity.value())
+            .sum();
+        self.position(user, ticker)
+            .is_none_or(|position| position.blocked_quantity.value() <= reserved)
+    }
+
     /// Credits `entitlement` of `record`: the gross dividend or JCP (and the tax withheld from
     /// it), or the cash in lieu of a fraction, each its own ledger entry announced as
     /// `CORPORATE_ACTION_APPLIED`. An entitlement paid already is a duplicate.

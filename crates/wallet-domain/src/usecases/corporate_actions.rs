@@ -189,6 +189,15 @@ impl<S: WalletStore + CorporateActionStore> WalletService<S> {
             .commit_batch(&request, record.clone(), |book| {
                 let mut totals = BatchTotals::default();
                 for user in &users {
+                    if !book.sell_holds_loaded(user, ticker) {
+                        // A SELL reserved after the orders were listed: its hold is not in
+                        // this book, so its shares would be scaled without it. The next
+                        // round lists it.
+                        return Err(StoreError::Conflict(format!(
+                            "a SELL of {user} in {ticker} arrived during the batch"
+                        ))
+                        .into());
+                    }
                     let Some((delta, owed)) = book.adjust_shares(record, user, now)? else {
                         continue;
                     };
@@ -256,7 +265,11 @@ impl<S: WalletStore + CorporateActionStore> WalletService<S> {
         let snapshot = self.store().load(request).await?;
         let mut book = self.book(snapshot);
         book.record_action_progress(progress);
-        apply(&mut book)?;
+        match apply(&mut book) {
+            Ok(()) => {}
+            Err(ApplyError::Store(StoreError::Conflict(_))) => return Ok(false),
+            Err(error) => return Err(error),
+        }
         match self.store().commit(book.into_changes()).await {
             Ok(()) => Ok(true),
             Err(StoreError::Conflict(_)) => Ok(false),
