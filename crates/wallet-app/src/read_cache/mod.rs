@@ -20,14 +20,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use wallet_domain::corporate_actions::{ActionRecord, Entitlement, HolderPage};
-use wallet_domain::ports::{
-    BalanceAt, ChangeSink, CorporateActionStore, StoreError, WalletReader, WalletStore,
-};
+use wallet_domain::corporate_actions::Entitlement;
+use wallet_domain::ports::{BalanceAt, ChangeSink, StoreError, WalletReader, WalletStore};
 use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Snapshot};
 use wallet_domain::{
     Account, Hold, LastTrade, Obligation, OrderId, Position, StoredLedgerEntry, Ticker, UserId,
 };
+
+mod corporate_actions;
 
 const SHARDS: usize = 64;
 
@@ -41,6 +41,8 @@ pub struct Holdings {
     pub account: Option<Account>,
     /// Its positions, as [`WalletReader::positions`] returns them.
     pub positions: Vec<Position>,
+    /// What corporate actions owe it, as [`WalletReader::receivables`] returns them.
+    pub receivables: Vec<Entitlement>,
 }
 
 #[derive(Debug)]
@@ -250,9 +252,17 @@ impl<S: WalletReader> CachingStore<S> {
     }
 
     async fn load_holdings(&self, user: &UserId) -> Result<Holdings, StoreError> {
-        let (account, positions) =
-            futures::future::try_join(self.inner.account(user), self.inner.positions(user)).await?;
-        Ok(Holdings { account, positions })
+        let (account, positions, receivables) = futures::future::try_join3(
+            self.inner.account(user),
+            self.inner.positions(user),
+            self.inner.receivables(user),
+        )
+        .await?;
+        Ok(Holdings {
+            account,
+            positions,
+            receivables,
+        })
     }
 }
 
@@ -290,6 +300,13 @@ impl<S: WalletStore> WalletStore for CachingStore<S> {
                     .positions
                     .iter()
                     .map(|position| position.user_id.clone()),
+            )
+            // A corporate action's entitlements change what the summary lists as owed.
+            .chain(
+                changes
+                    .entitlements
+                    .iter()
+                    .map(|entitlement| entitlement.user_id.clone()),
             )
             .collect();
         touched.sort_unstable();
@@ -352,57 +369,10 @@ impl<S: WalletReader> WalletReader for CachingStore<S> {
     }
 
     async fn receivables(&self, user: &UserId) -> Result<Vec<Entitlement>, StoreError> {
-        self.inner.receivables(user).await
-    }
-}
-
-impl<S: CorporateActionStore> CorporateActionStore for CachingStore<S> {
-    async fn insert_action(
-        &self,
-        record: &ActionRecord,
-    ) -> Result<(ActionRecord, bool), StoreError> {
-        self.inner.insert_action(record).await
-    }
-
-    async fn action(&self, id: &str) -> Result<Option<ActionRecord>, StoreError> {
-        self.inner.action(id).await
-    }
-
-    async fn due_actions(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<ActionRecord>, StoreError> {
-        self.inner.due_actions(now, limit).await
-    }
-
-    async fn holders_at(
-        &self,
-        ticker: &Ticker,
-        at: DateTime<Utc>,
-        after: Option<&UserId>,
-        limit: u32,
-    ) -> Result<HolderPage, StoreError> {
-        self.inner.holders_at(ticker, at, after, limit).await
-    }
-
-    async fn unpaid_entitlements(
-        &self,
-        action_id: &str,
-        after: Option<&UserId>,
-        limit: u32,
-    ) -> Result<Vec<Entitlement>, StoreError> {
-        self.inner
-            .unpaid_entitlements(action_id, after, limit)
-            .await
-    }
-
-    async fn active_sell_orders(
-        &self,
-        ticker: &Ticker,
-        users: &[UserId],
-    ) -> Result<Vec<OrderId>, StoreError> {
-        self.inner.active_sell_orders(ticker, users).await
+        match &self.cache {
+            Some(cache) => Ok(self.holdings(cache, user).await?.receivables.clone()),
+            None => self.inner.receivables(user).await,
+        }
     }
 }
 
@@ -418,6 +388,7 @@ mod tests {
         Arc::new(Holdings {
             account: None,
             positions: Vec::new(),
+            receivables: Vec::new(),
         })
     }
 
