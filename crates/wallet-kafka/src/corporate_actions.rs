@@ -69,7 +69,7 @@ pub async fn run_corporate_action_consumer<S: WalletStore + CorporateActionStore
     health.set_running(true);
     health.set_assigned_partitions(1);
     tracing::info!(topic, "corporate-action consumer started");
-    while !stopping(&shutdown) {
+    'records: while !stopping(&shutdown) {
         let received = tokio::select! {
             received = consumer.recv() => received,
             _ = shutdown.wait_for(|stop| *stop) => break,
@@ -110,7 +110,8 @@ pub async fn run_corporate_action_consumer<S: WalletStore + CorporateActionStore
                         health.retrying(format!("corporate-action dead letter: {error}"));
                         metrics::retry("corporate_action_dead_letter");
                         if !backoff.wait(&mut shutdown).await {
-                            return Ok(());
+                            // Not committed: the record is read again after the restart.
+                            break 'records;
                         }
                     }
                 }

@@ -306,8 +306,10 @@ fn terms(raw: &RawAction<'_>) -> Result<ActionTerms, Rejection> {
                     })?,
                 cost_per_share: price("costPerShare", raw.cost_per_share)?,
                 effective_date,
+                // An optional field given as `null` is not given.
                 fraction_price: raw
                     .fraction_price
+                    .filter(|raw| raw.get().trim() != "null")
                     .map(|raw| price("fractionPrice", Some(raw)))
                     .transpose()?,
                 payment_date,
@@ -367,6 +369,22 @@ mod tests {
         assert!(parse(r#"{"id":"S1","type":"SPLIT","ticker":"VALE3","ratio":"1:2","effectiveDate":"2027-06-01"}"#).is_ok());
         assert!(parse(r#"{"id":"B1","type":"BONUS_SHARES","ticker":"ITUB4","ratio":"10:1","costPerShare":"8.50","effectiveDate":"2027-06-01"}"#).is_ok());
         assert!(parse(r#"{"id":"D1","type":"CASH_DIVIDEND","ticker":"ITUB4","amountPerShare":"0.4567","recordDate":"2027-04-30","paymentDate":"2027-04-30"}"#).is_ok());
+    }
+
+    #[test]
+    fn an_optional_field_given_as_null_is_not_given() {
+        let bonus = parse(
+            r#"{"id":"B3","type":"BONUS_SHARES","ticker":"ITUB4","ratio":"10:1","costPerShare":"8.5",
+                "effectiveDate":"2027-06-01","fractionPrice":null}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            bonus.terms,
+            ActionTerms::BonusShares {
+                fraction_price: None,
+                ..
+            }
+        ));
     }
 
     #[test]
