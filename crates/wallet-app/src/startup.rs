@@ -218,11 +218,17 @@ fn spawn_upkeep(
     });
 }
 
-/// Readiness of the consumer: running, assigned and not retrying, or what is wrong.
-fn consumer_check(health: ConsumerHealth) -> Check {
-    Check::new("kafka_consumer", move || {
-        let ready = health.is_ready();
+/// Readiness of a consumer: running and not retrying, or what is wrong. The order-event
+/// consumer must also hold partitions; the corporate-action one need not (its topic has
+/// fewer partitions than a group has members).
+fn consumer_check(name: &'static str, health: ConsumerHealth, needs_partitions: bool) -> Check {
+    Check::new(name, move || {
         let snapshot = health.snapshot();
+        let ready = if needs_partitions {
+            health.is_ready()
+        } else {
+            snapshot.running && !snapshot.retrying
+        };
         async move {
             if ready {
                 return Ok(());
@@ -239,16 +245,19 @@ fn consumer_check(health: ConsumerHealth) -> Check {
     })
 }
 
+/// The embedded broker (when configured) and the consumers' readiness checks.
+type KafkaStarted = (Option<EmbeddedBroker>, Vec<Check>);
+
 /// Starts the embedded broker (when configured), the consumer and the outbox relay. `None`
-/// for `kafka.brokers = "none"`; otherwise the broker (if embedded) and the consumer's
-/// readiness check.
+/// for `kafka.brokers = "none"`; otherwise the broker (if embedded) and the consumers'
+/// readiness checks.
 fn start_kafka(
     config: &KafkaSettings,
     corporate_actions_topic: &str,
     store: &CachingStore<SqlStore>,
     service: &WalletService<CachingStore<SqlStore>>,
     supervisor: &mut Supervisor,
-) -> Result<Option<(Option<EmbeddedBroker>, Check)>, StartupError> {
+) -> Result<Option<KafkaStarted>, StartupError> {
     let brokers = Brokers::of(config);
     if brokers == Brokers::Disabled {
         tracing::warn!(
@@ -284,7 +293,11 @@ fn start_kafka(
         .and_then(|()| kafka.check_clients())
         .map_err(|error| StartupError::Kafka(error.to_string()))?;
     let health = ConsumerHealth::new();
-    let check = consumer_check(health.clone());
+    let actions_health = ConsumerHealth::new();
+    let checks = vec![
+        consumer_check("kafka_consumer", health.clone(), true),
+        consumer_check("corporate_action_consumer", actions_health.clone(), false),
+    ];
     let (consumer_service, consumer_kafka) = (service.clone(), kafka.clone());
     supervisor.spawn("kafka-consumer", move |shutdown| {
         let service = consumer_service.clone();
@@ -300,16 +313,11 @@ fn start_kafka(
     supervisor.spawn("corporate-action-consumer", move |shutdown| {
         let service = actions_service.clone();
         let (kafka, topic) = (actions_kafka.clone(), actions_topic.clone());
+        let health = actions_health.clone();
         async move {
-            wallet_kafka::run_corporate_action_consumer(
-                &kafka,
-                &topic,
-                service,
-                ConsumerHealth::new(),
-                shutdown,
-            )
-            .await
-            .map_err(|error| error.to_string())
+            wallet_kafka::run_corporate_action_consumer(&kafka, &topic, service, health, shutdown)
+                .await
+                .map_err(|error| error.to_string())
         }
     });
     let relay_store = store.inner().clone();
@@ -334,7 +342,7 @@ fn start_kafka(
             }
         });
     }
-    Ok(Some((broker, check)))
+    Ok(Some((broker, checks)))
 }
 
 impl Application {
@@ -382,8 +390,8 @@ impl Application {
             &service,
             &mut supervisor,
         )? {
-            Some((broker, consumer_check)) => {
-                checks.push(consumer_check);
+            Some((broker, consumer_checks)) => {
+                checks.extend(consumer_checks);
                 broker
             }
             None => None,

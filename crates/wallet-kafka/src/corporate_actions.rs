@@ -67,7 +67,6 @@ pub async fn run_corporate_action_consumer<S: WalletStore + CorporateActionStore
     let dead_letter_topic = format!("{topic}.DLT");
     let mut backoff = Backoff::new(settings.retry_backoff_ms_min, settings.retry_backoff_ms_max);
     health.set_running(true);
-    health.set_assigned_partitions(1);
     tracing::info!(topic, "corporate-action consumer started");
     'records: while !stopping(&shutdown) {
         let received = tokio::select! {
@@ -165,11 +164,7 @@ async fn decide<S: WalletStore + CorporateActionStore>(
             Ok(Received::Conflict(stored)) => {
                 return Some(Verdict::DeadLetter(Rejection::new(
                     DeadLetterReason::ConflictingAction,
-                    format!(
-                        "corporate action {} is stored with other terms: {}",
-                        stored.action.id,
-                        stored.action.to_json()
-                    ),
+                    stored.conflict_detail(),
                 )));
             }
             Err(error) => {

@@ -161,17 +161,6 @@ impl ActionRecord {
         )
     }
 
-    /// What the stage it is in waits for before it can go on at `now`: `None` when it can go
-    /// on (or has completed).
-    #[must_use]
-    pub fn waits_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        if matches!(self.stage, ActionStage::Completed | ActionStage::Failed) {
-            return None;
-        }
-        let instant = self.next_due_at();
-        (now < instant).then_some(instant)
-    }
-
     /// The stage after the current one has worked through every holder.
     #[must_use]
     pub fn next_stage(&self) -> ActionStage {

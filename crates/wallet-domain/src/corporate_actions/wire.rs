@@ -23,6 +23,12 @@ impl CorporateAction {
     /// [`CorporateAction::parse`] reads back into an equal action.
     #[must_use]
     pub fn to_json(&self) -> String {
+        self.to_json_value().to_string()
+    }
+
+    /// [`CorporateAction::to_json`] as a JSON value, for answers that embed it.
+    #[must_use]
+    pub fn to_json_value(&self) -> serde_json::Value {
         let mut object = serde_json::Map::new();
         let mut put = |key: &str, value: String| {
             object.insert(key.to_owned(), serde_json::Value::String(value));
@@ -89,6 +95,18 @@ impl CorporateAction {
                 }
             }
         }
-        serde_json::Value::Object(object).to_string()
+        serde_json::Value::Object(object)
+    }
+}
+
+impl super::ActionRecord {
+    /// Why another action under this one's id is refused, with the terms that stand.
+    #[must_use]
+    pub fn conflict_detail(&self) -> String {
+        format!(
+            "corporate action {} is stored with other terms: {}",
+            self.action.id,
+            self.action.to_json()
+        )
     }
 }

@@ -59,10 +59,7 @@ impl<S: WalletStore + CorporateActionStore> WalletService<S> {
     ) -> Result<Sweep, ApplyError> {
         let limit = limit.clamp(1, HOLDER_BATCH_MAX);
         let due = self.store().due_actions(now, 1).await?;
-        let Some(record) = due
-            .into_iter()
-            .find(|record| record.waits_until(now).is_none())
-        else {
+        let Some(record) = due.into_iter().next() else {
             return Ok(Sweep {
                 listed: 0,
                 applied: 0,

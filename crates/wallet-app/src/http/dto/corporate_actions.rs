@@ -69,7 +69,7 @@ impl CorporateActionResponse {
             cash_paid: cash(record.cash_paid, currency),
             tax_withheld: cash(record.tax_withheld, currency),
             shares_delta: record.shares_delta.normalize().to_string(),
-            action: serde_json::from_str(&record.action.to_json()).unwrap_or_default(),
+            action: record.action.to_json_value(),
             received_at: record.received_at,
             updated_at: record.updated_at,
             completed_at: record.completed_at,

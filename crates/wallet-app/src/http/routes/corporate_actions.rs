@@ -53,11 +53,9 @@ pub async fn receive(
             &record,
             state.wallet.default_currency(),
         ))),
-        Received::Conflict(stored) => Err(ApiError::CorporateActionConflict(format!(
-            "corporate action {} is stored with other terms: {}",
-            stored.action.id,
-            stored.action.to_json()
-        ))),
+        Received::Conflict(stored) => {
+            Err(ApiError::CorporateActionConflict(stored.conflict_detail()))
+        }
     }
 }
 
