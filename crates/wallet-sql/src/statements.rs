@@ -73,7 +73,9 @@ impl Query {
     /// [`StoreError::Internal`] for a value type the store never binds.
     pub(crate) fn inline_mysql(&self) -> Result<String, StoreError> {
         use std::fmt::Write;
-        let mut text = String::with_capacity(self.sql.len() + self.values.len() * 16);
+        let mut text = String::with_capacity(
+            self.sql.len() + self.values.iter().map(literal_len_estimate).sum::<usize>(),
+        );
         let mut values = self.values.iter();
         for piece in self.sql.split('?').enumerate() {
             let (index, piece) = piece;
@@ -81,31 +83,35 @@ impl Query {
                 let value = values.next().ok_or_else(|| {
                     StoreError::Internal("more placeholders than values".to_owned())
                 })?;
-                // Writing to a String cannot fail.
-                let _ = match value {
-                    Value::BigInt(Some(number)) => write!(text, "{number}"),
-                    Value::Decimal(Some(decimal)) => write!(text, "{decimal}"),
-                    Value::ChronoDateTime(Some(time)) => {
-                        write!(text, "'{}'", time.format("%Y-%m-%d %H:%M:%S%.6f"))
+                match value {
+                    // Writing to a String cannot fail.
+                    Value::BigInt(Some(number)) => {
+                        let _ = write!(text, "{number}");
                     }
-                    Value::String(Some(string)) if is_plain(string) => write!(text, "'{string}'"),
+                    Value::Decimal(Some(decimal)) => {
+                        let _ = write!(text, "{decimal}");
+                    }
+                    Value::ChronoDateTime(Some(time)) => push_time_literal(&mut text, time),
+                    Value::String(Some(string)) if is_plain(string) => {
+                        text.push('\'');
+                        text.push_str(string);
+                        text.push('\'');
+                    }
                     Value::String(Some(string)) => {
                         text.push_str("_utf8mb4 X'");
-                        for byte in string.bytes() {
-                            let _ = write!(text, "{byte:02X}");
-                        }
-                        write!(text, "'")
+                        push_hex(&mut text, string.as_bytes());
+                        text.push('\'');
                     }
                     Value::BigInt(None)
                     | Value::Decimal(None)
                     | Value::ChronoDateTime(None)
-                    | Value::String(None) => write!(text, "NULL"),
+                    | Value::String(None) => text.push_str("NULL"),
                     other => {
                         return Err(StoreError::Internal(format!(
                             "no MySQL literal for {other:?}"
                         )));
                     }
-                };
+                }
             }
             text.push_str(piece);
         }
@@ -250,6 +256,68 @@ fn key_condition(query: &mut Query, key_columns: &[&str], key: &[Value]) {
     }
 }
 
+/// About the length of `value` as a MySQL literal, so that a batch's statement text is
+/// allocated once instead of growing (and being copied) many times: the outbox's JSON is
+/// written as hex, twice its length.
+fn literal_len_estimate(value: &Value) -> usize {
+    match value {
+        Value::String(Some(string)) => 2 * string.len() + 12,
+        Value::ChronoDateTime(Some(_)) => 28,
+        _ => 24,
+    }
+}
+
+/// Appends `bytes` as upper-case hex digits. A formatter call per byte made this a tenth of
+/// the service's CPU while it wrote the outbox's JSON.
+fn push_hex(text: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    text.reserve(2 * bytes.len());
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0F)]));
+    }
+}
+
+/// Appends `'YYYY-MM-DD HH:MM:SS.ffffff'` as chrono's `%Y-%m-%d %H:%M:%S%.6f` writes it (a
+/// leap second reads as second 60), without parsing a format string per value.
+fn push_time_literal(text: &mut String, time: &chrono::NaiveDateTime) {
+    use chrono::{Datelike, Timelike};
+    let year = time.year();
+    if !(0..=9999).contains(&year) {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(text, "'{}'", time.format("%Y-%m-%d %H:%M:%S%.6f"));
+        return;
+    }
+    let nanosecond = time.nanosecond();
+    let leap = u32::from(nanosecond >= 1_000_000_000);
+    text.push('\'');
+    push_digits(text, year.unsigned_abs(), 4);
+    text.push('-');
+    push_digits(text, time.month(), 2);
+    text.push('-');
+    push_digits(text, time.day(), 2);
+    text.push(' ');
+    push_digits(text, time.hour(), 2);
+    text.push(':');
+    push_digits(text, time.minute(), 2);
+    text.push(':');
+    push_digits(text, time.second() + leap, 2);
+    text.push('.');
+    push_digits(text, nanosecond % 1_000_000_000 / 1_000, 6);
+    text.push('\'');
+}
+
+/// Appends the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(text: &mut String, value: u32, width: u32) {
+    let mut divisor = 10_u32.pow(width - 1);
+    while divisor > 0 {
+        let digit = (value / divisor % 10) as u8;
+        text.push(char::from(b'0' + digit));
+        divisor /= 10;
+    }
+}
+
 /// True for strings that can be quoted without escaping: ids, names, decimal and time text.
 fn is_plain(string: &str) -> bool {
     string
@@ -284,6 +352,44 @@ mod tests {
             "INSERT INTO t VALUES ('investor-42', _utf8mb4 X'69742773205C202271756F7465642220C3A9', \
              -0.00000001, 7, NULL, NULL)"
         );
+    }
+
+    #[test]
+    fn time_literals_are_what_chrono_writes() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let times = [
+            day.and_hms_micro_opt(0, 0, 0, 0).unwrap(),
+            day.and_hms_micro_opt(9, 5, 7, 42).unwrap(),
+            day.and_hms_nano_opt(23, 59, 59, 999_999_999).unwrap(),
+            // A leap second.
+            day.and_hms_nano_opt(23, 59, 59, 1_000_000_001).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(1, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap(),
+            chrono::NaiveDate::from_ymd_opt(12_000, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap(),
+        ];
+        for time in times {
+            let mut text = String::new();
+            push_time_literal(&mut text, &time);
+            assert_eq!(
+                text,
+                format!("'{}'", time.format("%Y-%m-%d %H:%M:%S%.6f")),
+                "{time:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hex_literals_hold_every_byte() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let mut text = String::new();
+        push_hex(&mut text, &bytes);
+        let expected: String = bytes.iter().map(|byte| format!("{byte:02X}")).collect();
+        assert_eq!(text, expected);
     }
 
     #[test]
