@@ -138,7 +138,7 @@ const MAX_POLL_INTERVAL_MS: u64 = 30_000;
 const FETCH_WAIT_MS_MAX: u64 = 10;
 
 /// See the comment in [`KafkaSettings::consumer_config`].
-const CONSUMER_PREFETCH_KBYTES: u32 = 8 * 1024;
+const CONSUMER_PREFETCH_KBYTES: u32 = 2 * 1024;
 
 impl KafkaSettings {
     /// Checks the settings; the error names the first wrong one.
@@ -338,8 +338,9 @@ impl KafkaSettings {
             // consumer had caught up (`make bench`: p50 530 → 106 ms).
             .set("fetch.wait.max.ms", FETCH_WAIT_MS_MAX.to_string())
             // Records fetched ahead of the lanes: librdkafka's 64 MB default made most of the
-            // service's memory while it caught up (`make bench`: peak RSS 179 MB); 8 MB is
-            // still about four seconds of work at full speed.
+            // service's memory while it caught up (`make bench`: peak RSS 179 MB), and 8 MB
+            // still 168 MB; 2 MB (146–154 MB) is still about a second of work at full speed,
+            // more than the lanes' inboxes take between two fetches.
             .set(
                 "queued.max.messages.kbytes",
                 CONSUMER_PREFETCH_KBYTES.to_string(),
