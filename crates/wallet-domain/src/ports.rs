@@ -200,8 +200,9 @@ pub trait WalletReader: Send + Sync + 'static {
         user: &UserId,
     ) -> impl Future<Output = Result<Vec<Position>, StoreError>> + Send;
 
-    /// Up to `limit` ledger entries of `user`, newest first, with ids below `before_id` when
-    /// given (the statement cursor).
+    /// Up to `limit` ledger entries of `user`, newest first (by booking time, then id), after
+    /// the entry `before_id` when given (the statement cursor: the last entry of the previous
+    /// page). A cursor that is not an entry of `user` gives an empty page.
     ///
     /// # Errors
     /// As [`WalletReader::account`].

@@ -73,16 +73,32 @@ impl WalletReader for SqlStore {
         before_id: Option<i64>,
         limit: u32,
     ) -> Result<Vec<StoredLedgerEntry>, StoreError> {
+        let columns: Vec<String> = rows::LEDGER_COLUMNS
+            .iter()
+            .map(|column| format!("l.{column}"))
+            .collect();
         let mut query = Query::new(&format!(
-            "SELECT id, {} FROM ledger_entries WHERE user_id = ",
-            rows::LEDGER_COLUMNS.join(", ")
+            "SELECT l.id, {} FROM ledger_entries l",
+            columns.join(", ")
         ));
-        query.bind(user.as_str());
+        // Newest first by `(occurred_at, id)`, the order of `ledger_entries_user_time`. The
+        // cursor's entry is joined by its primary key, so the server reads it once as a
+        // constant and the page is one range of that index.
         if let Some(before_id) = before_id {
-            query.sql(" AND id < ").bind(before_id);
+            query
+                .sql(" JOIN ledger_entries c ON c.id = ")
+                .bind(before_id)
+                .sql(" AND c.user_id = l.user_id");
+        }
+        query.sql(" WHERE l.user_id = ").bind(user.as_str());
+        if before_id.is_some() {
+            query.sql(
+                " AND (l.occurred_at < c.occurred_at \
+                 OR (l.occurred_at = c.occurred_at AND l.id < c.id))",
+            );
         }
         query
-            .sql(" ORDER BY id DESC LIMIT ")
+            .sql(" ORDER BY l.occurred_at DESC, l.id DESC LIMIT ")
             .bind(i64::from(limit.min(STATEMENT_PAGE_MAX)));
         self.query_all(query)
             .await?

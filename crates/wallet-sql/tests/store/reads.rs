@@ -43,6 +43,51 @@ async fn statement_pages_follow_the_cursor(database: &TestDatabase) {
 }
 on_both_backends!(statement_pages_follow_the_cursor);
 
+async fn the_statement_is_in_booking_time_order_and_its_cursor_is_the_owners(
+    database: &TestDatabase,
+) {
+    let store = database.store();
+    // Booked out of time order (a clock stepped back): ids and times disagree.
+    deposit(store, "clocks", "1.00", at("2026-05-01T09:10:00Z")).await;
+    deposit(store, "clocks", "2.00", at("2026-05-01T09:05:00Z")).await;
+    deposit(store, "clocks", "4.00", at("2026-05-01T09:10:00Z")).await;
+    deposit(store, "stranger", "8.00", at("2026-05-01T09:00:00Z")).await;
+
+    let all = store.statement(&user("clocks"), None, 10).await.unwrap();
+    let amounts: Vec<String> = all
+        .iter()
+        .map(|stored| stored.entry.cash_amount.normalize().to_string())
+        .collect();
+    assert_eq!(
+        amounts,
+        ["4", "1", "2"],
+        "newest booking first, then newest id"
+    );
+
+    let mut paged = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.statement(&user("clocks"), cursor, 1).await.unwrap();
+        let Some(last) = page.last() else { break };
+        cursor = Some(last.id);
+        paged.extend(page.iter().map(|stored| stored.id));
+    }
+    let ids: Vec<i64> = all.iter().map(|stored| stored.id).collect();
+    assert_eq!(paged, ids, "pages of one follow the whole statement");
+
+    let strangers = store.statement(&user("stranger"), None, 10).await.unwrap();
+    let foreign_cursor = Some(strangers[0].id);
+    assert!(
+        store
+            .statement(&user("clocks"), foreign_cursor, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another user's entry is no cursor into this statement"
+    );
+}
+on_both_backends!(the_statement_is_in_booking_time_order_and_its_cursor_is_the_owners);
+
 /// The balance at a time is the one after the last entry at or before it.
 async fn balance_at_reads_the_ledger(database: &TestDatabase) {
     let store = database.store();
