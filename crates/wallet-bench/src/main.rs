@@ -36,6 +36,9 @@ use summary::SummaryLoad;
 
 /// Order events per order in `generate_day`'s mix, rounded down, to size the workload.
 const EVENTS_PER_ORDER_MIN: usize = 2;
+/// The service's default apply lanes (`kafka.apply_lanes`): the raw SQL run's writers.
+const APPLY_LANES_DEFAULT: usize = 2;
+
 /// The service's default batch size, used for the raw SQL batches too.
 const BATCH_SIZE_DEFAULT: usize = 500;
 /// Holders per transaction of measurement 6: `corporate_actions.batch_size` of
@@ -221,21 +224,19 @@ async fn main() -> std::process::ExitCode {
         eprintln!("3. raw SQL, {} events", events.len());
         match report.service_rows {
             Some(rows) => {
-                let measured = async {
-                    let database = seed::BenchDatabase::create().await?;
-                    database.deposit(&day.deposits).await?;
-                    raw_sql::run(
-                        &database,
-                        events,
-                        BATCH_SIZE_DEFAULT,
-                        rows,
-                        events.len() as u64,
-                    )
-                    .await
-                };
-                match measured.await {
-                    Ok(raw) => report.raw = Some(raw),
-                    Err(error) => report.failures.push(format!("measurement 3: {error}")),
+                // One connection first (the reference of earlier rounds), then as many
+                // writers as the service has lanes, each on a fresh database.
+                for writers in [1, APPLY_LANES_DEFAULT] {
+                    let measured = async {
+                        let database = seed::BenchDatabase::create().await?;
+                        database.deposit(&day.deposits).await?;
+                        raw_sql::run(&database, events, BATCH_SIZE_DEFAULT, rows, writers).await
+                    };
+                    match measured.await {
+                        Ok(raw) if writers == 1 => report.raw_one_writer = Some(raw),
+                        Ok(raw) => report.raw = Some(raw),
+                        Err(error) => report.failures.push(format!("measurement 3: {error}")),
+                    }
                 }
             }
             None => report

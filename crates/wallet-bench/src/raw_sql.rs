@@ -1,7 +1,11 @@
 //! Measurement 3: the raw limit. The row writes a run of the service makes (account updates,
 //! position and hold upserts, ledger and outbox appends) done by plain batched SQL from the
-//! bench over one connection, no service: one transaction per batch of events, as the
-//! consumer does, each table written by one multi-row statement in the text protocol.
+//! bench, no service: one transaction per batch of events, as the consumer does, each table
+//! written by one multi-row statement in the text protocol. It runs twice: over one
+//! connection (the reference of earlier rounds), and with as many writers as the service has
+//! apply lanes, each on its own connection and its own accounts (events split by their key,
+//! the user, as the service's lanes split partitions), which is what the service is compared
+//! with.
 //!
 //! Which rows a batch writes is taken from the workload itself: each distinct (order, status,
 //! filled quantity) is one step (duplicates write nothing); its user's account is updated, its
@@ -89,19 +93,74 @@ fn step(value: &[u8]) -> Option<(Step, String)> {
 ///
 /// # Errors
 /// The database's message.
+/// The writes of `events` by `writers` concurrent connections, each taking the events whose
+/// key (the user) hashes to it, in their order.
+///
+/// # Errors
+/// A message when a connection or a statement fails.
 pub async fn run(
     database: &BenchDatabase,
     events: &[Event],
     batch_size: usize,
     service: RowCounts,
-    service_events: u64,
+    writers: usize,
 ) -> Result<RawResult, String> {
+    let writers = writers.max(1);
+    let mut streams: Vec<Vec<&Event>> = vec![Vec::new(); writers];
+    for event in events {
+        streams[writer_of(&event.0, writers)].push(event);
+    }
+    let mut connections = Vec::with_capacity(writers);
+    for _ in 0..writers {
+        connections.push(database.connect().await?);
+    }
+    let service_events = events.len() as u64;
+    let started = Instant::now();
+    let written = futures::future::try_join_all(streams.iter().zip(&connections).enumerate().map(
+        |(writer, (stream, connection))| {
+            write_stream(
+                connection,
+                stream,
+                batch_size,
+                service,
+                service_events,
+                writer,
+            )
+        },
+    ))
+    .await?;
+    Ok(RawResult {
+        events: service_events,
+        rows: written.iter().sum(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The writer of the events keyed `key` (FNV-1a: any stable spread over the users does).
+fn writer_of(key: &str, writers: usize) -> usize {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    // The remainder is below `writers`, a usize.
+    #[allow(clippy::cast_possible_truncation)]
+    let writer = (hash % writers as u64) as usize;
+    writer
+}
+
+/// One writer's batches, one transaction each; returns the rows written.
+async fn write_stream(
+    connection: &sea_orm::DatabaseConnection,
+    events: &[&Event],
+    batch_size: usize,
+    service: RowCounts,
+    service_events: u64,
+    writer: usize,
+) -> Result<u64, String> {
     let mut seen = HashSet::new();
     let mut rows = 0;
     // Fractional rows carried from batch to batch, so the totals match the service's.
     let (mut ledger_due, mut outbox_due) = (0u64, 0u64);
     let mut sequence = 0u64;
-    let started = Instant::now();
     for (batch_index, batch) in events.chunks(batch_size).enumerate() {
         let now = sql_now();
         let mut accounts = BTreeSet::new();
@@ -194,7 +253,7 @@ pub async fn run(
             };
             if index < ledger_count {
                 ledger.push(format!(
-                    "('{user}','SETTLEMENT',{order},'raw:{sequence}',-1234.56,0,-1234.56,\
+                    "('{user}','SETTLEMENT',{order},'raw:{writer}:{sequence}',-1234.56,0,-1234.56,\
                      'PETR4',100,0,100000,0,100000,{now})"
                 ));
             }
@@ -225,8 +284,7 @@ pub async fn run(
         }
         rows +=
             (accounts.len() + positions.len() + holds.len() + ledger.len() + outbox.len()) as u64;
-        let transaction = database
-            .connection
+        let transaction = connection
             .begin()
             .await
             .map_err(|error| format!("BEGIN: {error}"))?;
@@ -241,9 +299,5 @@ pub async fn run(
             .await
             .map_err(|error| format!("COMMIT: {error}"))?;
     }
-    Ok(RawResult {
-        events: events.len() as u64,
-        rows,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok(rows)
 }

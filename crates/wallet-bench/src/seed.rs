@@ -42,6 +42,21 @@ impl BenchDatabase {
         })
     }
 
+    /// Another connection to the database (a pool of one), for a concurrent writer.
+    ///
+    /// # Errors
+    /// A message when MariaDB cannot be reached.
+    pub async fn connect(&self) -> Result<DatabaseConnection, String> {
+        let mut options = sea_orm::ConnectOptions::new(self.database.url());
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .sqlx_logging(false);
+        sea_orm::Database::connect(options)
+            .await
+            .map_err(|error| format!("connect to {}: {error}", self.database.url()))
+    }
+
     /// The URL the wallet connects with.
     #[must_use]
     pub fn url(&self) -> String {
