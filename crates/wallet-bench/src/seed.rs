@@ -18,6 +18,18 @@ pub struct BenchDatabase {
     pub connection: DatabaseConnection,
 }
 
+/// A pool of one connection to `url`.
+async fn connect_one(url: &str) -> Result<DatabaseConnection, String> {
+    let mut options = sea_orm::ConnectOptions::new(url);
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    sea_orm::Database::connect(options)
+        .await
+        .map_err(|error| format!("connect to {url}: {error}"))
+}
+
 impl BenchDatabase {
     /// Creates `wallet_e2e_<uuid>` and applies every migration of the wallet's schema.
     ///
@@ -25,14 +37,7 @@ impl BenchDatabase {
     /// A message when MariaDB cannot be reached or a migration fails.
     pub async fn create() -> Result<BenchDatabase, String> {
         let database = Database::create();
-        let mut options = sea_orm::ConnectOptions::new(database.url());
-        options
-            .max_connections(1)
-            .min_connections(1)
-            .sqlx_logging(false);
-        let connection = sea_orm::Database::connect(options)
-            .await
-            .map_err(|error| format!("connect to {}: {error}", database.url()))?;
+        let connection = connect_one(&database.url()).await?;
         Migrator::up(&connection, None)
             .await
             .map_err(|error| format!("migrate: {error}"))?;
@@ -47,14 +52,7 @@ impl BenchDatabase {
     /// # Errors
     /// A message when MariaDB cannot be reached.
     pub async fn connect(&self) -> Result<DatabaseConnection, String> {
-        let mut options = sea_orm::ConnectOptions::new(self.database.url());
-        options
-            .max_connections(1)
-            .min_connections(1)
-            .sqlx_logging(false);
-        sea_orm::Database::connect(options)
-            .await
-            .map_err(|error| format!("connect to {}: {error}", self.database.url()))
+        connect_one(&self.database.url()).await
     }
 
     /// The URL the wallet connects with.
