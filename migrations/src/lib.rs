@@ -25,6 +25,7 @@ mod m20261202_000009_add_fees;
 mod m20261202_000010_create_settlement_obligations;
 mod m20261202_000011_create_corporate_actions;
 mod m20261202_000012_drop_ledger_user_id_index;
+mod m20261207_000013_add_outbox_event_count;
 
 /// Every migration of the schema, in order.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_create_settlement_obligations::Migration),
             Box::new(m20261202_000011_create_corporate_actions::Migration),
             Box::new(m20261202_000012_drop_ledger_user_id_index::Migration),
+            Box::new(m20261207_000013_add_outbox_event_count::Migration),
         ]
     }
 }

@@ -54,6 +54,8 @@ pub struct RowCounts {
     pub ledger: u64,
     /// Outbox rows.
     pub outbox: u64,
+    /// Wallet events in the outbox rows.
+    pub outbox_events: u64,
     /// Position rows.
     pub positions: u64,
 }
@@ -156,6 +158,7 @@ impl Run {
             holds: self.database.count("holds").await?,
             ledger: self.database.count("ledger_entries").await? - deposits,
             outbox: self.database.count("outbox").await?,
+            outbox_events: self.database.sum("outbox", "event_count").await?,
             positions: self.database.count("positions").await?,
         })
     }

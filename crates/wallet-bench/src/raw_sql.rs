@@ -159,7 +159,7 @@ async fn write_stream(
     let mut seen = HashSet::new();
     let mut rows = 0;
     // Fractional rows carried from batch to batch, so the totals match the service's.
-    let (mut ledger_due, mut outbox_due) = (0u64, 0u64);
+    let (mut ledger_due, mut outbox_due, mut outbox_events_due) = (0u64, 0u64, 0u64);
     let mut sequence = 0u64;
     for (batch_index, batch) in events.chunks(batch_size).enumerate() {
         let now = sql_now();
@@ -203,7 +203,12 @@ async fn write_stream(
         let outbox_target = service.outbox * done / service_events.max(1);
         let ledger_count = ledger_target - ledger_due;
         let outbox_count = outbox_target - outbox_due;
-        (ledger_due, outbox_due) = (ledger_target, outbox_target);
+        let outbox_events_target = service.outbox_events * done / service_events.max(1);
+        // The events of the batch's outbox rows, spread over them as the service groups them.
+        let events_per_outbox_row =
+            (outbox_events_target - outbox_events_due) / outbox_count.max(1);
+        (ledger_due, outbox_due, outbox_events_due) =
+            (ledger_target, outbox_target, outbox_events_target);
         let mut statements = Vec::new();
         if !accounts.is_empty() {
             let values: Vec<String> = accounts
@@ -259,11 +264,20 @@ async fn write_stream(
             }
             if index < outbox_count {
                 let event_id = uuid::Uuid::new_v4();
+                let event = format!(
+                    "{{\"eventId\":\"{event_id}\",\"type\":\"ORDER_SETTLED\",\
+                     \"userId\":\"{user}\",\"orderId\":{order},\"amount\":\"1234.56\",\
+                     \"ticker\":\"PETR4\",\"quantity\":\"100\",\"reason\":null,\
+                     \"occurredAt\":\"2026-05-01T10:15:30.123456Z\"}}"
+                );
+                let events = events_per_outbox_row.max(1);
+                let payload = if events == 1 {
+                    event
+                } else {
+                    format!("[{}]", vec![event; events as usize].join(","))
+                };
                 outbox.push(format!(
-                    "('{event_id}','{user}','{{\"eventId\":\"{event_id}\",\
-                     \"type\":\"ORDER_SETTLED\",\"userId\":\"{user}\",\"orderId\":{order},\
-                     \"amount\":\"1234.56\",\"ticker\":\"PETR4\",\"quantity\":\"100\",\
-                     \"reason\":null,\"occurredAt\":\"2026-05-01T10:15:30.123456Z\"}}',{now})"
+                    "('{event_id}','{user}','{payload}',{events},{now})"
                 ));
             }
         }
@@ -278,7 +292,8 @@ async fn write_stream(
         }
         if !outbox.is_empty() {
             statements.push(format!(
-                "INSERT INTO outbox (event_id, user_id, payload, created_at) VALUES {}",
+                "INSERT INTO outbox (event_id, user_id, payload, event_count, created_at) \
+                 VALUES {}",
                 outbox.join(",")
             ));
         }

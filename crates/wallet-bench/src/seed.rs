@@ -78,11 +78,26 @@ impl BenchDatabase {
     /// # Errors
     /// The database's message.
     pub async fn count(&self, table: &str) -> Result<u64, String> {
+        self.scalar(table, &format!("SELECT COUNT(*) AS n FROM {table}"))
+            .await
+    }
+
+    /// `SELECT SUM(column) FROM table`, 0 for no rows.
+    ///
+    /// # Errors
+    /// The database's message.
+    pub async fn sum(&self, table: &str, column: &str) -> Result<u64, String> {
+        let sql = format!("SELECT CAST(COALESCE(SUM({column}), 0) AS SIGNED) AS n FROM {table}");
+        self.scalar(table, &sql).await
+    }
+
+    /// The count `n` that `sql` selects from `table`.
+    async fn scalar(&self, table: &str, sql: &str) -> Result<u64, String> {
         let row = self
             .connection
             .query_one(sea_orm::Statement::from_string(
                 sea_orm::DbBackend::MySql,
-                format!("SELECT COUNT(*) AS n FROM {table}"),
+                sql.to_owned(),
             ))
             .await
             .map_err(|error| format!("count {table}: {error}"))?

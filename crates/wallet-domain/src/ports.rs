@@ -297,11 +297,11 @@ pub trait ChangeSink: Send + Sync {
 /// A wallet event waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRecord {
-    /// Outbox row id, increasing in commit order. A row may hold several events (one user's,
-    /// of one commit): its records share the id, in order, and the row is sent only once all
-    /// of them are.
+    /// Outbox row id, increasing in commit order. A row may hold several events (of one
+    /// commit, several users'): its records share the id, in order, and the row is sent only
+    /// once all of them are.
     pub id: i64,
-    /// The Kafka key: the user id.
+    /// The Kafka key: the event's user id.
     pub key: String,
     /// The JSON value (SPEC §4).
     pub payload: String,
@@ -310,7 +310,8 @@ pub struct OutboxRecord {
 /// The relay's side of the outbox.
 #[cfg_attr(test, mockall::automock)]
 pub trait Outbox: Send + Sync + 'static {
-    /// The records of up to `limit` unsent rows, lowest id first.
+    /// The records of the unsent rows, lowest id first: whole rows, as many as fit in `limit`
+    /// records, and at least one row however many records it holds.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the database cannot be reached.

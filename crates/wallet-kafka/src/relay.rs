@@ -17,8 +17,9 @@ use crate::settings::KafkaSettings;
 
 /// Publishes outbox rows until `shutdown` turns true (or its sender is dropped).
 ///
-/// Each round takes up to `outbox_batch_max` unsent rows (lowest id first), publishes their
-/// records concurrently and marks sent the rows of the longest acknowledged prefix of records,
+/// Each round takes the unsent rows (lowest id first) of up to `outbox_batch_max` records (a
+/// row of more goes alone), publishes their records concurrently and marks sent the rows of the
+/// longest acknowledged prefix of records,
 /// so a row is never marked before an earlier one of the same round, nor before all of its own
 /// records: per-user order holds on the topic, at least once.
 /// When the outbox is empty it waits `outbox_poll_interval_ms` before looking again.

@@ -61,7 +61,8 @@ pub struct KafkaSettings {
     pub embedded_partitions: i32,
     /// Pause of the outbox relay when the outbox is empty.
     pub outbox_poll_interval_ms: u64,
-    /// Most outbox rows published per round.
+    /// Most wallet events published per round, in whole outbox rows (a row of more goes
+    /// alone).
     pub outbox_batch_max: u32,
     /// librdkafka properties of every client (`security.protocol`, `sasl.*`, `ssl.*`, …),
     /// applied after the wallet's own.

@@ -1,8 +1,11 @@
 //! The relay's side of the outbox: unsent wallet events in id order, marked once the broker
 //! acknowledged them.
 
+use std::borrow::Cow;
+
 use chrono::Utc;
 use sea_orm::Value;
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use wallet_domain::ports::{Outbox, OutboxRecord, StoreError};
 
@@ -10,41 +13,87 @@ use crate::SqlStore;
 use crate::dialect::get;
 use crate::statements::{IN_LIST_KEYS_MAX, Query, execute, in_list};
 
-/// Most records one `pending` call returns, whatever the caller asks.
+/// Most records one `pending` call returns, whatever the caller asks (a single row of more is
+/// still returned whole).
 pub const OUTBOX_BATCH_MAX: u32 = 10_000;
 
-/// The events of one outbox row: the row's JSON object, or each element of its JSON array (the
-/// events of one user in one commit, see `unit_of_work::commit`), exactly as written.
-fn events_of(payload: &str) -> Result<Vec<String>, StoreError> {
-    if !payload.trim_start().starts_with('[') {
-        return Ok(vec![payload.to_owned()]);
-    }
-    let events: Vec<&RawValue> = serde_json::from_str(payload)
-        .map_err(|error| StoreError::Internal(format!("outbox payload: {error}")))?;
-    Ok(events
+/// The one field of a wallet event the relay reads: its Kafka key.
+#[derive(Deserialize)]
+struct Keyed<'a> {
+    #[serde(rename = "userId", borrow)]
+    user_id: Option<Cow<'a, str>>,
+}
+
+/// The records of one outbox row: the row's JSON object, or each element of its JSON array (the
+/// events of one commit, see `unit_of_work::commit`), exactly as written, each keyed by its own
+/// `userId` (`row_user` for an event without one).
+fn records_of(id: i64, row_user: &str, payload: &str) -> Result<Vec<OutboxRecord>, StoreError> {
+    let invalid =
+        |error: serde_json::Error| StoreError::Internal(format!("outbox row {id}: {error}"));
+    let events: Vec<&RawValue> = if payload.trim_start().starts_with('[') {
+        serde_json::from_str(payload).map_err(invalid)?
+    } else {
+        vec![serde_json::from_str(payload).map_err(invalid)?]
+    };
+    events
         .into_iter()
-        .map(|event| event.get().to_owned())
-        .collect())
+        .map(|event| {
+            let keyed: Keyed<'_> = serde_json::from_str(event.get()).map_err(invalid)?;
+            Ok(OutboxRecord {
+                id,
+                key: keyed
+                    .user_id
+                    .map_or_else(|| row_user.to_owned(), Cow::into_owned),
+                payload: event.get().to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The last of `rows` (id, event count, lowest id first) that a round of `limit` events takes:
+/// whole rows, at least one, none past the limit once one is taken.
+fn last_row_within(rows: &[(i64, i64)], limit: u32) -> Option<i64> {
+    let mut taken = 0i64;
+    let mut last = None;
+    for (id, events) in rows {
+        if last.is_some() && taken + events > i64::from(limit) {
+            break;
+        }
+        taken += events;
+        last = Some(*id);
+    }
+    last
 }
 
 impl Outbox for SqlStore {
     async fn pending(&self, limit: u32) -> Result<Vec<OutboxRecord>, StoreError> {
-        let mut query = Query::new(
-            "SELECT id, user_id, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ",
+        let limit = limit.clamp(1, OUTBOX_BATCH_MAX);
+        // Sizes first, so a round reads only the payloads it publishes: a row holds up to a
+        // commit's worth of events. Every row holds at least one, so `limit` rows are enough.
+        let mut sizes = Query::new(
+            "SELECT id, event_count FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ",
         );
-        query.bind(i64::from(limit.min(OUTBOX_BATCH_MAX)));
+        sizes.bind(i64::from(limit));
+        let mut rows = Vec::new();
+        for row in self.query_all(sizes).await? {
+            rows.push((get::<i64>(&row, "id")?, get::<i64>(&row, "event_count")?));
+        }
+        let (Some((first, _)), Some(last)) = (rows.first(), last_row_within(&rows, limit)) else {
+            return Ok(Vec::new());
+        };
+        let mut query =
+            Query::new("SELECT id, user_id, payload FROM outbox WHERE sent_at IS NULL AND id >= ");
+        query
+            .bind(*first)
+            .sql(" AND id <= ")
+            .bind(last)
+            .sql(" ORDER BY id");
         let mut records = Vec::new();
         for row in self.query_all(query).await? {
             let id: i64 = get(&row, "id")?;
-            let key: String = get(&row, "user_id")?;
+            let user: String = get(&row, "user_id")?;
             let payload: String = get(&row, "payload")?;
-            for event in events_of(&payload)? {
-                records.push(OutboxRecord {
-                    id,
-                    key: key.clone(),
-                    payload: event,
-                });
-            }
+            records.extend(records_of(id, &user, &payload)?);
         }
         Ok(records)
     }
@@ -61,5 +110,41 @@ impl Outbox for SqlStore {
             self.count_statements(1);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_takes_whole_rows_up_to_its_limit_and_at_least_one() {
+        let rows = [(1, 2), (2, 3), (5, 1)];
+        assert_eq!(last_row_within(&rows, 1), Some(1));
+        assert_eq!(last_row_within(&rows, 4), Some(1));
+        assert_eq!(last_row_within(&rows, 5), Some(2));
+        assert_eq!(last_row_within(&rows, 6), Some(5));
+        assert_eq!(last_row_within(&[(7, 1_000)], 500), Some(7));
+        assert_eq!(last_row_within(&[], 500), None);
+    }
+
+    #[test]
+    fn each_event_of_a_row_is_keyed_by_its_own_user() {
+        let payload = r#"[{"eventId":"a","userId":"ana"},{"eventId":"b","userId":"bia"}]"#;
+        let records = records_of(9, "ana", payload).unwrap();
+        let keys: Vec<&str> = records.iter().map(|record| record.key.as_str()).collect();
+        assert_eq!(keys, ["ana", "bia"]);
+        assert_eq!(records[1].payload, r#"{"eventId":"b","userId":"bia"}"#);
+        assert!(records.iter().all(|record| record.id == 9));
+
+        let single = records_of(3, "row-user", r#"{"eventId":"c"}"#).unwrap();
+        assert_eq!(single[0].key, "row-user");
+        assert_eq!(single[0].payload, r#"{"eventId":"c"}"#);
+    }
+
+    #[test]
+    fn a_payload_that_is_not_json_is_an_error_naming_its_row() {
+        let error = records_of(42, "u", "[{").unwrap_err();
+        assert!(error.to_string().contains("outbox row 42"), "{error}");
     }
 }

@@ -3,17 +3,18 @@
 //! UPDATEs for existing rows), so a batch of 500 events costs about a dozen round trips.
 
 use sea_orm::{DatabaseTransaction, Value};
-use std::collections::HashMap;
 use wallet_domain::ports::StoreError;
 use wallet_domain::unit_of_work::ChangeSet;
 
-use wallet_domain::{Account, Hold, LastTrade, Position, UserId, WalletEvent};
+use wallet_domain::{Account, Hold, LastTrade, Position, WalletEvent};
 
 use crate::corporate_actions;
 use crate::dialect::Dialect;
 use crate::obligations;
 use crate::rows;
-use crate::statements::{Query, VersionedRow, execute, insert_rows, update_versioned};
+use crate::statements::{
+    Query, VersionedRow, execute, insert_rows, update_versioned, upsert_versioned,
+};
 
 /// Every statement of a commit, in a fixed table order (accounts, positions, holds, then the
 /// appends) so that concurrent transactions lock rows in the same order; returns how many
@@ -97,7 +98,8 @@ struct VersionedTable {
 }
 
 /// Inserts the rows loaded at version 0 with version 1, and updates the others from their
-/// loaded version to the next.
+/// loaded version to the next: on MySQL as a guarded upsert ([`upsert_versioned`]), on SQLite
+/// as a CASE update ([`update_versioned`]), which can tell a gone row from an updated one.
 async fn write_versioned<T>(
     transaction: &DatabaseTransaction,
     dialect: Dialect,
@@ -128,6 +130,15 @@ async fn write_versioned<T>(
         .skip(key_width)
         .filter(|(_, column)| !matches!(*column, "version" | "created_at"))
         .collect();
+    let updated_columns: Vec<&str> = updated.iter().map(|(_, column)| *column).collect();
+    if dialect == Dialect::MySql {
+        let rows = existing
+            .iter()
+            .map(|row| values(row, version(row) + 1))
+            .collect();
+        statements += upsert_versioned(transaction, table, columns, &updated_columns, rows).await?;
+        return Ok(statements);
+    }
     let versioned = existing
         .iter()
         .map(|row| {
@@ -143,7 +154,6 @@ async fn write_versioned<T>(
             }
         })
         .collect();
-    let updated_columns: Vec<&str> = updated.iter().map(|(_, column)| *column).collect();
     statements += update_versioned(
         transaction,
         dialect,
@@ -241,30 +251,33 @@ async fn write_holds(
 }
 
 /// Columns of `outbox` written by a commit (`id` is generated, `sent_at` starts NULL).
-const OUTBOX_COLUMNS: &[&str] = &["event_id", "user_id", "payload", "created_at"];
+const OUTBOX_COLUMNS: &[&str] = &[
+    "event_id",
+    "user_id",
+    "payload",
+    "event_count",
+    "created_at",
+];
 
-/// One outbox row per user of the change set, holding that user's events in order: one event
-/// as its JSON object, several as a JSON array of them (`crate::outbox` publishes each as its
-/// own record). A fill with fees announces four or five events; as one row they cost the
-/// commit, the relay's read and its `sent_at` update once.
+/// Most wallet events one outbox row holds, so that a row's payload (about 0.5 kB an event,
+/// twice that as a hex literal) stays far below MySQL's packet limit whatever the batch size.
+pub(crate) const OUTBOX_ROW_EVENTS_MAX: usize = 1_000;
+
+/// The change set's events in outbox rows of up to [`OUTBOX_ROW_EVENTS_MAX`], in order: one
+/// event as its JSON object, several as a JSON array of them (`crate::outbox` publishes each as
+/// its own record, keyed by its own user). A batch of 500 order events announces 500 to 2,000
+/// wallet events: as one or two rows they cost the commit, the relay's read and its `sent_at`
+/// update once, where a row per event (or per user) made the outbox a third of the rows
+/// MariaDB wrote. A row's `event_id` and `user_id` are its first event's.
 fn outbox_rows(dialect: Dialect, events: &[WalletEvent]) -> Vec<Vec<Value>> {
-    let mut by_user: Vec<Vec<&WalletEvent>> = Vec::new();
-    let mut index: HashMap<&UserId, usize> = HashMap::new();
-    for event in events {
-        let slot = *index.entry(&event.user_id).or_insert_with(|| {
-            by_user.push(Vec::new());
-            by_user.len() - 1
-        });
-        by_user[slot].push(event);
-    }
-    by_user
-        .into_iter()
+    events
+        .chunks(OUTBOX_ROW_EVENTS_MAX)
         .filter_map(|group| {
             let first = group.first()?;
-            let payload = match group.as_slice() {
+            let payload = match group {
                 [only] => only.to_json(),
                 many => {
-                    let json: Vec<String> = many.iter().map(|event| event.to_json()).collect();
+                    let json: Vec<String> = many.iter().map(WalletEvent::to_json).collect();
                     format!("[{}]", json.join(","))
                 }
             };
@@ -272,6 +285,7 @@ fn outbox_rows(dialect: Dialect, events: &[WalletEvent]) -> Vec<Vec<Value>> {
                 Value::from(first.event_id.to_string()),
                 Value::from(first.user_id.as_str()),
                 Value::from(payload),
+                Value::from(group.len() as i64),
                 dialect.time(first.occurred_at),
             ])
         })

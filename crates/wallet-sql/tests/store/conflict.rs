@@ -42,6 +42,29 @@ async fn the_second_of_two_commits_from_one_snapshot_conflicts(database: &TestDa
 }
 on_both_backends!(the_second_of_two_commits_from_one_snapshot_conflicts);
 
+/// A row that is gone since it was loaded is a conflict, not a new row: on MySQL the guarded
+/// upsert inserts it, counts one change instead of two and rolls it back.
+async fn a_row_gone_since_it_was_loaded_conflicts_and_is_not_written(database: &TestDatabase) {
+    let store = database.store();
+    let now = at("2026-05-01T10:00:00Z");
+    deposit(store, "investor-9", "1000.00", now).await;
+    let mut request = LoadRequest::default();
+    request.users.insert(user("investor-9"));
+    let mut book = WalletBook::new(store.load(&request).await.unwrap(), Currency::BRL);
+    book.withdraw(&cash("investor-9", "100.00"), now).unwrap();
+    database
+        .execute_sql("DELETE FROM accounts WHERE user_id = 'investor-9'")
+        .await
+        .unwrap();
+
+    let error = store.commit(book.into_changes()).await.unwrap_err();
+
+    assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+    let reloaded = store.load(&request).await.unwrap();
+    assert!(reloaded.accounts.is_empty(), "{:?}", reloaded.accounts);
+}
+on_both_backends!(a_row_gone_since_it_was_loaded_conflicts_and_is_not_written);
+
 /// Two books that both create the same hold (version 0): the second insert is a duplicate
 /// key, reported as a conflict, and its account change is rolled back with it.
 async fn a_duplicate_new_row_conflicts_and_rolls_back_the_rest(database: &TestDatabase) {

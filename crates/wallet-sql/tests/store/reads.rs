@@ -238,6 +238,71 @@ async fn outbox_pending_and_mark_sent(database: &TestDatabase) {
 }
 on_both_backends!(outbox_pending_and_mark_sent);
 
+/// The events of one commit share one outbox row whoever they belong to; the relay keys each
+/// record by its own user and takes whole rows, at least one, up to its limit in records.
+async fn a_commit_of_several_users_is_one_outbox_row(database: &TestDatabase) {
+    let store = database.store();
+    let now = at("2026-05-01T08:00:00Z");
+    for investor in ["ana", "bia", "caio"] {
+        deposit(store, investor, "10000.00", now).await;
+    }
+    let pending = |order: u32, investor: &str| {
+        event(&format!(
+            r#"{{"orderId":{order},"userId":"{investor}","ticker":"PETR4","quantity":100,"price":38.55,"executedPrice":null,"side":"BUY","status":"PENDING","eventTimestamp":"2026-05-01T10:15:30.123"}}"#
+        ))
+    };
+    service(store)
+        .apply_order_events(
+            &[pending(1, "ana"), pending(2, "bia"), pending(3, "caio")],
+            now,
+        )
+        .await
+        .unwrap();
+
+    let everything = store.pending(100).await.unwrap();
+    let rows: std::collections::BTreeSet<i64> = everything.iter().map(|record| record.id).collect();
+    assert_eq!(
+        rows.len(),
+        4,
+        "three deposits and one commit of three PENDINGs"
+    );
+    let batch_row = *rows.last().unwrap();
+    let reserved: Vec<(&str, String)> = everything
+        .iter()
+        .filter(|record| record.id == batch_row)
+        .map(|record| {
+            let json: serde_json::Value = serde_json::from_str(&record.payload).unwrap();
+            assert_eq!(json["userId"], record.key.as_str());
+            (
+                record.key.as_str(),
+                json["type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reserved,
+        [
+            ("ana", "FUNDS_RESERVED".to_owned()),
+            ("bia", "FUNDS_RESERVED".to_owned()),
+            ("caio", "FUNDS_RESERVED".to_owned())
+        ]
+    );
+
+    // Three one-event rows fill a round of three; a round of four cannot split the next row.
+    let first_three = store.pending(4).await.unwrap();
+    assert_eq!(first_three.len(), 3);
+    assert!(first_three.iter().all(|record| record.id < batch_row));
+    let deposits: Vec<i64> = first_three.iter().map(|record| record.id).collect();
+    store.mark_sent(deposits).await.unwrap();
+    // A row of more records than the limit goes alone, whole.
+    let alone = store.pending(1).await.unwrap();
+    assert_eq!(alone.len(), 3);
+    assert!(alone.iter().all(|record| record.id == batch_row));
+    store.mark_sent(vec![batch_row]).await.unwrap();
+    assert!(store.pending(100).await.unwrap().is_empty());
+}
+on_both_backends!(a_commit_of_several_users_is_one_outbox_row);
+
 /// A deposit repeated under the same idempotency key applies once and replays the stored
 /// account; the same key with another amount is refused.
 async fn idempotency_keys_replay_and_refuse(database: &TestDatabase) {
