@@ -123,7 +123,7 @@ impl Default for KafkaSettings {
             statistics_interval_ms: 5_000,
             embedded_partitions: 4,
             outbox_poll_interval_ms: 200,
-            outbox_batch_max: 500,
+            outbox_batch_max: 2_000,
             client: ClientProperties::default(),
             consumer_client: ClientProperties::default(),
             producer_client: ClientProperties::default(),
