@@ -119,10 +119,15 @@ async fn select_in(
 }
 
 /// `SELECT columns FROM table WHERE (user_id, second) IN ((?, ?), …)`, chunked: exactly the
-/// requested rows, one primary-key range each. Asking for the owners' rows in all of the second
-/// keys instead (`user_id IN (…) AND second IN (…)`) made MariaDB build and read the cross
-/// product, six times the positions a batch needs and 2.6 times the CPU (`docs/benchmarks.md`).
-/// SQLite takes a row value's list only as a subquery, hence its `VALUES`.
+/// requested rows, one range each of the primary key `(user_id, second)`. Asking for the owners'
+/// rows in all of the second keys instead (`user_id IN (…) AND second IN (…)`) made MariaDB
+/// build and read the cross product, six times the positions a batch needs and 2.5 times the
+/// CPU (`docs/benchmarks.md`).
+///
+/// On MySQL the primary key is named (`USE INDEX`): MariaDB's range optimizer also works the
+/// list through every other index that holds both columns (`positions_ticker`), which took 27
+/// times the CPU of the read itself. SQLite takes a row value's list only as a subquery, hence
+/// its `VALUES`.
 async fn select_pairs<'a>(
     store: &SqlStore,
     table: &str,
@@ -131,14 +136,14 @@ async fn select_pairs<'a>(
     pairs: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> Result<Vec<QueryResult>, StoreError> {
     let pairs: Vec<(&str, &str)> = pairs.collect();
-    let list_start = match store.dialect {
-        Dialect::MySql => "(",
-        Dialect::Sqlite => "(VALUES ",
+    let (hint, list_start) = match store.dialect {
+        Dialect::MySql => (" USE INDEX (PRIMARY)", "("),
+        Dialect::Sqlite => ("", "(VALUES "),
     };
     let mut found = Vec::new();
     for chunk in pairs.chunks(IN_LIST_KEYS_MAX) {
         let mut query = Query::new(&format!(
-            "SELECT {} FROM {table} WHERE (user_id, {second}) IN {list_start}",
+            "SELECT {} FROM {table}{hint} WHERE (user_id, {second}) IN {list_start}",
             columns.join(", ")
         ));
         for (index, (owner, key)) in chunk.iter().enumerate() {
