@@ -277,8 +277,17 @@ fn outbox_rows(dialect: Dialect, events: &[WalletEvent]) -> Vec<Vec<Value>> {
             let payload = match group {
                 [only] => only.to_json(),
                 many => {
-                    let json: Vec<String> = many.iter().map(WalletEvent::to_json).collect();
-                    format!("[{}]", json.join(","))
+                    // Built in place: a join and a format! copied a megabyte-sized text twice.
+                    let mut array = String::with_capacity(many.len() * 512);
+                    array.push('[');
+                    for (index, event) in many.iter().enumerate() {
+                        if index > 0 {
+                            array.push(',');
+                        }
+                        array.push_str(&event.to_json());
+                    }
+                    array.push(']');
+                    array
                 }
             };
             Some(vec![
