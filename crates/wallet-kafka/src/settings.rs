@@ -139,7 +139,7 @@ const MAX_POLL_INTERVAL_MS: u64 = 30_000;
 const FETCH_WAIT_MS_MAX: u64 = 10;
 
 /// See the comment in [`KafkaSettings::consumer_config`].
-const CONSUMER_PREFETCH_KBYTES: u32 = 2 * 1024;
+const CONSUMER_PREFETCH_KBYTES: u32 = 4 * 1024;
 
 impl KafkaSettings {
     /// Checks the settings; the error names the first wrong one.
@@ -339,9 +339,10 @@ impl KafkaSettings {
             // consumer had caught up (`make bench`: p50 530 → 106 ms).
             .set("fetch.wait.max.ms", FETCH_WAIT_MS_MAX.to_string())
             // Records fetched ahead of the lanes: librdkafka's 64 MB default made most of the
-            // service's memory while it caught up (`make bench`: peak RSS 179 MB), and 8 MB
-            // still 168 MB; 2 MB (146–154 MB) is still about a second of work at full speed,
-            // more than the lanes' inboxes take between two fetches.
+            // service's memory while it caught up (`make bench`: peak RSS 179 MB). Once the
+            // lanes got faster, 2 MB starved them (15,947 events/s, against 20,796 and 21,017
+            // with 4 MB and 19,888–20,397 with 8 MB); 4 MB peaks at 127–139 MB, 8 MB at
+            // 144–153 MB (mimalloc v2, `docs/benchmarks.md`).
             .set(
                 "queued.max.messages.kbytes",
                 CONSUMER_PREFETCH_KBYTES.to_string(),
