@@ -19,9 +19,9 @@ use crate::settings::KafkaSettings;
 ///
 /// Each round takes the unsent rows (lowest id first) of up to `outbox_batch_max` records (a
 /// row of more goes alone), publishes their records concurrently and marks sent the rows of the
-/// longest acknowledged prefix of records,
-/// so a row is never marked before an earlier one of the same round, nor before all of its own
-/// records: per-user order holds on the topic, at least once.
+/// longest acknowledged prefix of records, so a row is never marked before an earlier one of
+/// the same round, nor before all of its own records: per-user order holds on the topic, at
+/// least once.
 /// When the outbox is empty it waits `outbox_poll_interval_ms` before looking again.
 ///
 /// # Errors

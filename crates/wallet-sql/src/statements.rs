@@ -257,9 +257,9 @@ pub(crate) async fn update_versioned<C: ConnectionTrait>(
 /// ```
 ///
 /// Each row costs its primary-key look-up and one guard per column, where the CASE form tests
-/// every row's key in every column's CASE: measured on MariaDB, a third of its CPU for batches
-/// of 250 holds (`docs/benchmarks.md`). `version` comes last because MySQL assigns left to
-/// right, so every guard still sees the loaded version.
+/// every row's key in every column's CASE: for batches of 250 holds MariaDB spent a third of
+/// the CASE form's CPU on this one (`docs/benchmarks.md`). `version` comes last because MySQL
+/// assigns left to right, so every guard still sees the loaded version.
 ///
 /// The server counts 2 for a row it updated, 1 for one it left as it was (another version:
 /// the connection reports found rows) and 1 for one it inserted (a row that was gone), so

@@ -1,6 +1,7 @@
 //! The statements of `WalletStore::commit`: a whole change set with a constant number of
 //! statements per table (multi-row INSERTs for new rows and appends, version-checked bulk
-//! UPDATEs for existing rows), so a batch of 500 events costs about a dozen round trips.
+//! writes of existing rows: guarded upserts on MySQL, CASE updates on SQLite), so a batch of
+//! 500 events costs about a dozen round trips.
 
 use sea_orm::{DatabaseTransaction, Value};
 use wallet_domain::ports::StoreError;
