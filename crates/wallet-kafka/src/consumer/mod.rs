@@ -24,6 +24,7 @@
 mod apply;
 mod batch;
 mod context;
+mod inbox;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -48,6 +49,7 @@ use crate::settings::KafkaSettings;
 
 use batch::Batch;
 use context::{WalletContext, is_no_offset};
+use inbox::Arrival;
 
 /// Longest wait for the client to close (leave the group, flush the dead letters).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -184,9 +186,10 @@ impl<S: WalletStore> OrderEventConsumer<S> {
                     backoff.reset();
                     // Partitions are never negative; the modulo keeps the index in range.
                     let lane = usize::try_from(record.partition()).unwrap_or(0) % lane_count;
+                    let arrival = Arrival::now(record);
                     // A full inbox must not hold shutdown up: the lane may be stuck retrying.
                     let sent = tokio::select! {
-                        sent = lanes[lane].send(record) => sent.is_ok(),
+                        sent = lanes[lane].send(arrival) => sent.is_ok(),
                         _ = shutdown.wait_for(|stop| *stop) => false,
                     };
                     if !sent {
@@ -227,7 +230,7 @@ impl<S: WalletStore> OrderEventConsumer<S> {
 /// their offsets, until its inbox is closed or a retry is cut short by shutdown.
 async fn run_lane<S: WalletStore>(
     shared: Arc<Shared<S>>,
-    mut inbox: mpsc::Receiver<OwnedMessage>,
+    mut inbox: mpsc::Receiver<Arrival<OwnedMessage>>,
     mut shutdown: watch::Receiver<bool>,
     stored: Arc<Notify>,
 ) {
@@ -235,7 +238,12 @@ async fn run_lane<S: WalletStore>(
     // On shutdown only the batch in flight is finished: what waits in the inbox is not
     // committed, and the next owner of its partitions consumes it again.
     while !stopping(&shutdown) {
-        let Some(mut records) = shared.collect_batch(&mut inbox).await else {
+        let collected = inbox::collect(
+            &mut inbox,
+            shared.settings.batch_size_max,
+            shared.settings.batch_wait(),
+        );
+        let Some(mut records) = collected.await else {
             break;
         };
         let rebalances = shared.context.rebalances.load(Ordering::SeqCst);
@@ -259,24 +267,6 @@ impl<S: WalletStore> Shared<S> {
             self.settings.retry_backoff_ms_min,
             self.settings.retry_backoff_ms_max,
         )
-    }
-
-    /// Waits for the first record, then takes more until `batch_size_max` records or
-    /// `batch_wait_ms_max` have passed, whichever comes first; `None` once the inbox is
-    /// closed and empty.
-    async fn collect_batch(
-        &self,
-        inbox: &mut mpsc::Receiver<OwnedMessage>,
-    ) -> Option<Vec<OwnedMessage>> {
-        let mut records = vec![inbox.recv().await?];
-        let deadline = tokio::time::Instant::now() + self.settings.batch_wait();
-        while records.len() < self.settings.batch_size_max {
-            match tokio::time::timeout_at(deadline, inbox.recv()).await {
-                Ok(Some(record)) => records.push(record),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        Some(records)
     }
 
     /// Drops records of partitions this member no longer owns (a rebalance happened while the
