@@ -20,9 +20,6 @@ use crate::seed::BenchDatabase;
 use crate::service::Service;
 use crate::stats::percentile;
 
-/// Linger of the paced run's producer, in milliseconds (see [`Run::paced`]).
-pub const PACED_LINGER_MS: &str = "20";
-
 /// Partitions of each run's input topic. The mock cluster keeps at most 5 MiB per partition
 /// and silently drops older records past that (`rdkafka_mock.c`, `max_size`); 16 partitions
 /// hold 200,000 events of ~250 bytes with room to spare. [`check_retained`] proves it per run.
@@ -60,11 +57,20 @@ pub struct RowCounts {
     pub positions: u64,
 }
 
+/// How a paced run offers its events.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// Events produced per second.
+    pub per_second: f64,
+    /// The producer's `linger.ms`: a record waits up to this long for its batch to leave.
+    pub linger_ms: u64,
+}
+
 /// Produce-to-commit latencies of a paced run.
 #[derive(Debug, Clone, Copy)]
 pub struct Latency {
-    /// Events produced per second.
-    pub offered_per_second: f64,
+    /// How the events were offered.
+    pub pace: Pace,
     /// Events produced.
     pub events: usize,
     /// Events whose commit was not seen before the time limit.
@@ -184,7 +190,7 @@ impl Run {
     pub async fn paced(
         &mut self,
         events: &[Event],
-        per_second: f64,
+        pace: Pace,
         limit: Duration,
     ) -> Result<Latency, String> {
         let target = self.produced + events.len() as u64;
@@ -195,20 +201,20 @@ impl Run {
             PARTITIONS,
             target,
         );
-        // acks=all like the Order API's producer, with a 20 ms linger: the mock cluster hands
-        // the consumer one producer batch per partition per fetch, so batches of a few records
-        // would cap consumption below the offered rate. The linger is part of each latency.
+        // acks=all like the Order API's producer. The linger is part of each latency; the mock
+        // cluster hands the consumer one producer batch per partition per fetch, so a linger
+        // too short for the rate would cap consumption below it (docs/benchmarks.md).
         let producer: FutureProducer = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
             .set("acks", "all")
-            .set("linger.ms", PACED_LINGER_MS)
+            .set("linger.ms", pace.linger_ms.to_string())
             .create()
             .map_err(|error| format!("paced producer: {error}"))?;
         let started = tokio::time::Instant::now();
         let mut deliveries = Vec::with_capacity(events.len());
         for (index, (key, value)) in events.iter().enumerate() {
             #[allow(clippy::cast_precision_loss)]
-            let due = started + Duration::from_secs_f64(index as f64 / per_second);
+            let due = started + Duration::from_secs_f64(index as f64 / pace.per_second);
             tokio::time::sleep_until(due).await;
             let record = FutureRecord::to(&self.topic).key(key).payload(value);
             let delivery = producer
@@ -238,7 +244,7 @@ impl Run {
         let mut latencies: Vec<Duration> = timed.iter().map(|(_, latency)| *latency).collect();
         latencies.sort_unstable();
         Ok(Latency {
-            offered_per_second: per_second,
+            pace,
             events: events.len(),
             missing: events.len() - latencies.len(),
             p50: percentile(&latencies, 50.0).unwrap_or_default(),

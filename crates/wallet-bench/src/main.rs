@@ -64,6 +64,9 @@ struct Options {
     /// Seconds of the paced latency run.
     #[arg(long, env = "BENCH_PACED_SECONDS", default_value_t = 15)]
     paced_seconds: u64,
+    /// Linger of the paced run's producer, in milliseconds (part of every latency measured).
+    #[arg(long, env = "BENCH_PACED_LINGER_MS", default_value_t = 20)]
+    paced_linger_ms: u64,
     /// Seconds of the measured summary load.
     #[arg(long, env = "BENCH_SUMMARY_SECONDS", default_value_t = 15)]
     summary_seconds: u64,
@@ -314,17 +317,21 @@ async fn ingest(
     // On the mock cluster too: Tansu (tried) could not take 7,000 events/s (its SQLite log),
     // see docs/benchmarks.md for what the mock adds to these latencies.
     eprintln!(
-        "  {per_second:.0} events/s offered for {} s",
-        options.paced_seconds
+        "  {per_second:.0} events/s offered for {} s, producer linger {} ms",
+        options.paced_seconds, options.paced_linger_ms
     );
     let topic = ingest::new_topic("paced");
     ingest::create_mock_topics(broker, &topic)?;
+    let pace = ingest::Pace {
+        per_second,
+        linger_ms: options.paced_linger_ms,
+    };
     let latency = paced_run(
         broker.bootstrap_servers(),
         &topic,
         day,
         (warm_up, paced),
-        per_second,
+        pace,
         limit,
         report,
     )
@@ -343,13 +350,13 @@ async fn paced_run(
     topic: &str,
     day: &Day,
     (warm_up, paced): (&[ingest::Event], &[ingest::Event]),
-    per_second: f64,
+    pace: ingest::Pace,
     limit: Duration,
     report: &mut Report,
 ) -> Result<ingest::Latency, String> {
     let mut run = Run::start(bootstrap, topic, warm_up, &day.deposits, &[]).await?;
     run.measure(limit).await?;
-    let latency = run.paced(paced, per_second, limit).await?;
+    let latency = run.paced(paced, pace, limit).await?;
     report.ingest_rss_kib = report.ingest_rss_kib.max(run.service.peak_rss_kib());
     Ok(latency)
 }
