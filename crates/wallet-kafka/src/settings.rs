@@ -141,6 +141,9 @@ const FETCH_WAIT_MS_MAX: u64 = 10;
 /// See the comment in [`KafkaSettings::consumer_config`].
 const CONSUMER_PREFETCH_KBYTES: u32 = 4 * 1024;
 
+/// Client id of the order consumer's dead-letter producer.
+pub(crate) const DEAD_LETTER_CLIENT_ID: &str = "wallet-dead-letters";
+
 impl KafkaSettings {
     /// Checks the settings; the error names the first wrong one.
     ///
@@ -304,7 +307,7 @@ impl KafkaSettings {
             ("order consumer", self.consumer_config()?),
             (
                 "dead-letter producer",
-                self.producer_config("wallet-dead-letters")?,
+                self.producer_config(DEAD_LETTER_CLIENT_ID)?,
             ),
             ("outbox relay", self.producer_config("wallet-outbox-relay")?),
             ("change listener", self.listener_config()?),
@@ -394,10 +397,17 @@ impl KafkaSettings {
     /// idempotent where the broker supports it, so retries neither lose nor reorder records.
     pub fn producer_config(&self, client_id: &str) -> Result<ClientConfig, KafkaError> {
         let mut config = self.base_config(client_id)?;
+        // The dead-letter producer is handed a batch's letters at once, and the batch's offsets
+        // wait for their acknowledgement: a linger would only lengthen every such batch.
+        let linger_ms = if client_id == DEAD_LETTER_CLIENT_ID {
+            "0"
+        } else {
+            "2"
+        };
         config
             .set("acks", "all")
             .set("enable.idempotence", self.producer_idempotence.to_string())
-            .set("linger.ms", "2")
+            .set("linger.ms", linger_ms)
             .set("message.timeout.ms", self.delivery_timeout_ms.to_string());
         self.apply_extra(&mut config, ClientRole::Producer);
         Ok(config)
@@ -467,6 +477,37 @@ mod tests {
         let error = settings.validate().unwrap_err().to_string();
         assert!(error.contains("kafka.consumer_client"), "{error}");
         assert!(error.contains("enable.auto.commit"), "{error}");
+    }
+
+    #[test]
+    fn only_the_dead_letter_producer_sends_without_lingering_unless_configured() {
+        let linger = |settings: &KafkaSettings, client: &str| {
+            settings
+                .producer_config(client)
+                .unwrap()
+                .get("linger.ms")
+                .map(str::to_owned)
+        };
+        let defaults = KafkaSettings {
+            brokers: "127.0.0.1:9092".to_owned(),
+            ..KafkaSettings::default()
+        };
+        assert_eq!(
+            linger(&defaults, DEAD_LETTER_CLIENT_ID).as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            linger(&defaults, "wallet-outbox-relay").as_deref(),
+            Some("2")
+        );
+        let configured = KafkaSettings {
+            producer_client: ClientProperties::from_pairs([("linger.ms", "7")]),
+            ..defaults
+        };
+        assert_eq!(
+            linger(&configured, DEAD_LETTER_CLIENT_ID).as_deref(),
+            Some("7")
+        );
     }
 
     #[test]
