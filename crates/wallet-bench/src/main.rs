@@ -36,8 +36,18 @@ use summary::SummaryLoad;
 
 /// Order events per order in `generate_day`'s mix, rounded down, to size the workload.
 const EVENTS_PER_ORDER_MIN: usize = 2;
-/// The service's default apply lanes (`kafka.apply_lanes`): the raw SQL run's writers.
+/// The service's default apply lanes (`kafka.apply_lanes`).
 const APPLY_LANES_DEFAULT: usize = 2;
+
+/// The apply lanes of the services the bench starts, so the raw SQL run's writers: the default,
+/// or `WALLET__KAFKA__APPLY_LANES` when it is set in the bench's environment (which the
+/// services inherit).
+fn service_lanes() -> usize {
+    std::env::var("WALLET__KAFKA__APPLY_LANES")
+        .ok()
+        .and_then(|lanes| lanes.parse().ok())
+        .unwrap_or(APPLY_LANES_DEFAULT)
+}
 
 /// The service's default batch size, used for the raw SQL batches too.
 const BATCH_SIZE_DEFAULT: usize = 500;
@@ -229,7 +239,7 @@ async fn main() -> std::process::ExitCode {
             Some(rows) => {
                 // One connection first (the reference of earlier rounds), then as many
                 // writers as the service has lanes, each on a fresh database.
-                for writers in [1, APPLY_LANES_DEFAULT] {
+                for writers in [1, service_lanes()] {
                     let measured = async {
                         let database = seed::BenchDatabase::create().await?;
                         database.deposit(&day.deposits).await?;

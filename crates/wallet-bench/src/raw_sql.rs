@@ -30,6 +30,8 @@ pub struct RawResult {
     pub rows: u64,
     /// Seconds from the first BEGIN to the last COMMIT.
     pub seconds: f64,
+    /// Concurrent writers, each on its own connection.
+    pub writers: usize,
 }
 
 impl RawResult {
@@ -133,6 +135,7 @@ pub async fn run(
         events: service_events,
         rows: written.iter().sum(),
         seconds: started.elapsed().as_secs_f64(),
+        writers,
     })
 }
 

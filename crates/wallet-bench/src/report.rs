@@ -253,9 +253,11 @@ impl Report {
         }
         if let Some(raw) = self.raw {
             row(
-                "3. raw SQL limit, two writers on disjoint accounts (as the lanes): rows/s (same \
-                 row writes, batches of 500 events)"
-                    .to_owned(),
+                format!(
+                    "3. raw SQL limit, {} writers on disjoint accounts (as the lanes): rows/s \
+                     (same row writes, batches of 500 events)",
+                    raw.writers
+                ),
                 format!(
                     "{} rows/s ({} rows)",
                     thousands(raw.rows_per_second()),
@@ -265,7 +267,10 @@ impl Report {
                 "",
             );
             row(
-                "3. raw SQL limit, two writers: events/s equivalent".to_owned(),
+                format!(
+                    "3. raw SQL limit, {} writers: events/s equivalent",
+                    raw.writers
+                ),
                 thousands(raw.events_per_second()),
                 "—",
                 "",
@@ -273,7 +278,7 @@ impl Report {
             if let Some(batched) = events_per_second {
                 let fraction = batched / raw.events_per_second();
                 row(
-                    "3. service ÷ raw limit of two writers".to_owned(),
+                    format!("3. service ÷ raw limit of {} writers", raw.writers),
                     format!("{:.0} %", fraction * 100.0),
                     "≥ 50 %",
                     yes_no(fraction >= RAW_FRACTION_MIN),
