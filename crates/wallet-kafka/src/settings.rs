@@ -141,9 +141,6 @@ const FETCH_WAIT_MS_MAX: u64 = 10;
 /// See the comment in [`KafkaSettings::consumer_config`].
 const CONSUMER_PREFETCH_KBYTES: u32 = 4 * 1024;
 
-/// Client id of the order consumer's dead-letter producer.
-pub(crate) const DEAD_LETTER_CLIENT_ID: &str = "wallet-dead-letters";
-
 impl KafkaSettings {
     /// Checks the settings; the error names the first wrong one.
     ///
@@ -307,7 +304,7 @@ impl KafkaSettings {
             ("order consumer", self.consumer_config()?),
             (
                 "dead-letter producer",
-                self.producer_config(DEAD_LETTER_CLIENT_ID)?,
+                self.producer_config("wallet-dead-letters")?,
             ),
             ("outbox relay", self.producer_config("wallet-outbox-relay")?),
             ("change listener", self.listener_config()?),
@@ -397,17 +394,13 @@ impl KafkaSettings {
     /// idempotent where the broker supports it, so retries neither lose nor reorder records.
     pub fn producer_config(&self, client_id: &str) -> Result<ClientConfig, KafkaError> {
         let mut config = self.base_config(client_id)?;
-        // The dead-letter producer is handed a batch's letters at once, and the batch's offsets
-        // wait for their acknowledgement: a linger would only lengthen every such batch.
-        let linger_ms = if client_id == DEAD_LETTER_CLIENT_ID {
-            "0"
-        } else {
-            "2"
-        };
+        // Every producer is driven by `Publisher::send_all`, which hands over a call's records
+        // at once and waits for their acknowledgement (a batch's offsets wait for its dead
+        // letters): the records batch without a linger, and a linger only delays each call.
         config
             .set("acks", "all")
             .set("enable.idempotence", self.producer_idempotence.to_string())
-            .set("linger.ms", linger_ms)
+            .set("linger.ms", "0")
             .set("message.timeout.ms", self.delivery_timeout_ms.to_string());
         self.apply_extra(&mut config, ClientRole::Producer);
         Ok(config)
@@ -480,10 +473,10 @@ mod tests {
     }
 
     #[test]
-    fn only_the_dead_letter_producer_sends_without_lingering_unless_configured() {
-        let linger = |settings: &KafkaSettings, client: &str| {
+    fn producers_send_without_lingering_unless_configured() {
+        let linger = |settings: &KafkaSettings| {
             settings
-                .producer_config(client)
+                .producer_config("wallet-dead-letters")
                 .unwrap()
                 .get("linger.ms")
                 .map(str::to_owned)
@@ -492,22 +485,12 @@ mod tests {
             brokers: "127.0.0.1:9092".to_owned(),
             ..KafkaSettings::default()
         };
-        assert_eq!(
-            linger(&defaults, DEAD_LETTER_CLIENT_ID).as_deref(),
-            Some("0")
-        );
-        assert_eq!(
-            linger(&defaults, "wallet-outbox-relay").as_deref(),
-            Some("2")
-        );
+        assert_eq!(linger(&defaults).as_deref(), Some("0"));
         let configured = KafkaSettings {
             producer_client: ClientProperties::from_pairs([("linger.ms", "7")]),
             ..defaults
         };
-        assert_eq!(
-            linger(&configured, DEAD_LETTER_CLIENT_ID).as_deref(),
-            Some("7")
-        );
+        assert_eq!(linger(&configured).as_deref(), Some("7"));
     }
 
     #[test]

@@ -45,7 +45,7 @@ use crate::error::KafkaError;
 use crate::health::ConsumerHealth;
 use crate::metrics;
 use crate::publisher::Publisher;
-use crate::settings::{DEAD_LETTER_CLIENT_ID, KafkaSettings};
+use crate::settings::KafkaSettings;
 
 use batch::Batch;
 use context::{WalletContext, is_no_offset};
@@ -128,7 +128,7 @@ impl<S: WalletStore> OrderEventConsumer<S> {
                 consumer,
                 context,
                 service,
-                dead_letters: Publisher::new(settings, DEAD_LETTER_CLIENT_ID)?,
+                dead_letters: Publisher::new(settings, "wallet-dead-letters")?,
                 settings: settings.clone(),
                 health,
             }),
