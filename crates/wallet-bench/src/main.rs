@@ -36,17 +36,14 @@ use summary::SummaryLoad;
 
 /// Order events per order in `generate_day`'s mix, rounded down, to size the workload.
 const EVENTS_PER_ORDER_MIN: usize = 2;
-/// The service's default apply lanes (`kafka.apply_lanes`).
-const APPLY_LANES_DEFAULT: usize = 2;
-
-/// The apply lanes of the services the bench starts, so the raw SQL run's writers: the default,
-/// or `WALLET__KAFKA__APPLY_LANES` when it is set in the bench's environment (which the
-/// services inherit).
+/// The apply lanes of the services the bench starts, so the raw SQL run's writers: the
+/// service's default (`kafka.apply_lanes`), or `WALLET__KAFKA__APPLY_LANES` when it is set in
+/// the bench's environment, which the services inherit on top of their default configuration.
 fn service_lanes() -> usize {
     std::env::var("WALLET__KAFKA__APPLY_LANES")
         .ok()
         .and_then(|lanes| lanes.parse().ok())
-        .unwrap_or(APPLY_LANES_DEFAULT)
+        .unwrap_or_else(|| KafkaSettings::default().apply_lanes)
 }
 
 /// The service's default batch size, used for the raw SQL batches too.
