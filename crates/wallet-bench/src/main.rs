@@ -74,6 +74,10 @@ struct Options {
     /// Linger of the paced run's producer, in milliseconds (part of every latency measured).
     #[arg(long, env = "BENCH_PACED_LINGER_MS", default_value_t = 20)]
     paced_linger_ms: u64,
+    /// Events/s of the paced run; 0 offers half of the measured throughput. A fixed rate lets
+    /// two builds' latencies be compared at the same load.
+    #[arg(long, env = "BENCH_PACED_RATE", default_value_t = 0)]
+    paced_rate: u32,
     /// Seconds of the measured summary load.
     #[arg(long, env = "BENCH_SUMMARY_SECONDS", default_value_t = 15)]
     summary_seconds: u64,
@@ -310,7 +314,11 @@ async fn ingest(
     report.service_rows = Some(run.rows(day.deposits.len() as u64).await?);
     report.ingest_rss_kib = run.service.peak_rss_kib();
     drop(run);
-    let per_second = rate.records_per_second / 2.0;
+    let per_second = if options.paced_rate > 0 {
+        f64::from(options.paced_rate)
+    } else {
+        rate.records_per_second / 2.0
+    };
     // Timing arithmetic: the count of events to offer in the paced window.
     #[allow(
         clippy::cast_possible_truncation,
