@@ -64,10 +64,11 @@ impl Query {
 
     /// The SQL text with every placeholder replaced by its value as a MySQL literal.
     ///
-    /// Strings of the id alphabet are quoted as they are; any other string is written as a
-    /// hex literal with a character-set introducer (`_utf8mb4 X'…'`), which needs no escaping
-    /// and so stays correct whatever the server's `sql_mode` (`NO_BACKSLASH_ESCAPES`
-    /// included). Decimals are plain digits, never an exponent.
+    /// Strings of printable ASCII without a quote or a backslash are quoted as they are; any
+    /// other string is written as a hex literal with a character-set introducer
+    /// (`_utf8mb4 X'…'`). Neither needs escaping, so both stay correct whatever the server's
+    /// `sql_mode` (`NO_BACKSLASH_ESCAPES` included). Decimals are plain digits, never an
+    /// exponent.
     ///
     /// # Errors
     /// [`StoreError::Internal`] for a value type the store never binds.
@@ -381,11 +382,15 @@ fn push_digits(text: &mut String, value: u32, width: u32) {
     }
 }
 
-/// True for strings that can be quoted without escaping: ids, names, decimal and time text.
+/// True for strings that can be quoted without escaping: printable ASCII without the quote and
+/// the backslash, the only two characters a single-quoted literal treats specially in any
+/// `sql_mode` (`ANSI_QUOTES` changes double quotes, `NO_BACKSLASH_ESCAPES` the backslash). Ids,
+/// decimal and time text, and the outbox's JSON unless a value in it holds one of those two:
+/// as hex the JSON was twice its length, and MariaDB parsed and converted every digit pair.
 fn is_plain(string: &str) -> bool {
     string
         .bytes()
-        .all(|byte| byte.is_ascii_alphanumeric() || b"._:@- +".contains(&byte))
+        .all(|byte| (b' '..=b'~').contains(&byte) && byte != b'\'' && byte != b'\\')
 }
 
 /// `(?, ?, …)` of `count` placeholders bound to `values`, for `IN` lists.
@@ -443,6 +448,36 @@ mod tests {
                 format!("'{}'", time.format("%Y-%m-%d %H:%M:%S%.6f")),
                 "{time:?}"
             );
+        }
+    }
+
+    #[test]
+    fn printable_ascii_is_quoted_as_it_is_and_anything_else_as_hex() {
+        let printable: String = (b' '..=b'~')
+            .filter(|byte| *byte != b'\'' && *byte != b'\\')
+            .map(char::from)
+            .collect();
+        let json = r#"{"userId":"investor-42","amount":"10.50","reason":"a; b -- c %_?"}"#;
+        for plain in [printable.as_str(), json, ""] {
+            let mut query = Query::new("SELECT ");
+            query.bind(Value::from(plain));
+            assert_eq!(query.inline_mysql().unwrap(), format!("SELECT '{plain}'"));
+        }
+        for escaped in [
+            "it's",
+            "back\\slash",
+            "tab\t",
+            "new\nline",
+            "nul\0",
+            "é",
+            "\u{7f}",
+        ] {
+            let mut query = Query::new("SELECT ");
+            query.bind(Value::from(escaped));
+            let mut expected = "SELECT _utf8mb4 X'".to_owned();
+            push_hex(&mut expected, escaped.as_bytes());
+            expected.push('\'');
+            assert_eq!(query.inline_mysql().unwrap(), expected, "{escaped:?}");
         }
     }
 

@@ -330,5 +330,33 @@ async fn idempotency_keys_replay_and_refuse(database: &TestDatabase) {
         matches!(refused, ApplyError::Cash(CashError::IdempotencyConflict(_))),
         "{refused:?}"
     );
+
+    // Keys that differ in one character each, written as MySQL quotes them as they are
+    // (visible ASCII, what the HTTP API takes) or as hex (a quote, a backslash): each is a key
+    // of its own, so none of them was altered on its way into the database or into a look-up.
+    let visible: String = (b'!'..=b'~')
+        .filter(|byte| *byte != b'\'' && *byte != b'\\')
+        .map(char::from)
+        .collect();
+    let keys: Vec<String> = ["", "%", "_", "?", "\"", "'", "\\", "é"]
+        .iter()
+        .map(|extra| format!("{visible}{extra}"))
+        .collect();
+    for (index, key) in keys.iter().enumerate() {
+        let mut keyed = cash("many-keys", "1.00");
+        keyed.idempotency_key = Some(key.clone());
+        let applied = service.deposit(&keyed, now).await.unwrap();
+        assert_eq!(
+            applied.balance.value(),
+            decimal(&(index + 1).to_string()),
+            "key {key:?} was taken for another"
+        );
+        keyed.request_id = uuid::Uuid::new_v4();
+        let replay = service.deposit(&keyed, now).await.unwrap();
+        assert_eq!(
+            replay.balance, applied.balance,
+            "key {key:?} did not replay"
+        );
+    }
 }
 on_both_backends!(idempotency_keys_replay_and_refuse);
