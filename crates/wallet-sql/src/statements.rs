@@ -481,6 +481,45 @@ mod tests {
         }
     }
 
+    /// The literal of `string` read back the way MySQL reads it: a quoted text as it is (it
+    /// holds no quote and no backslash, so no `sql_mode` changes it), a hex text byte by byte.
+    fn read_literal(literal: &str) -> Option<String> {
+        if let Some(hex) = literal
+            .strip_prefix("_utf8mb4 X'")
+            .and_then(|rest| rest.strip_suffix('\''))
+        {
+            if !hex.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+                return None;
+            }
+            let bytes = (0..hex.len())
+                .step_by(2)
+                .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
+                .collect::<Option<Vec<u8>>>()?;
+            return String::from_utf8(bytes).ok();
+        }
+        let quoted = literal.strip_prefix('\'')?.strip_suffix('\'')?;
+        let escapes =
+            quoted.contains(['\'', '\\']) || !quoted.bytes().all(|b| (b' '..=b'~').contains(&b));
+        (!escapes).then(|| quoted.to_owned())
+    }
+
+    proptest::proptest! {
+        /// Whatever a client sends (idempotency keys, user ids, dead-letter details, the JSON
+        /// that carries them), its literal reads back as exactly that string and never ends
+        /// the quoted text early.
+        #[test]
+        fn every_string_reads_back_from_its_literal(
+            // Printable ASCII (the quoted path, quotes and backslashes included) or anything.
+            string in proptest::prop_oneof!["[ -~]*", "(\\PC|[\\x00-\\x7f])*"]
+        ) {
+            let mut query = Query::new("SELECT ");
+            query.bind(Value::from(string.as_str()));
+            let text = query.inline_mysql().unwrap();
+            let literal = text.strip_prefix("SELECT ").unwrap();
+            proptest::prop_assert_eq!(read_literal(literal), Some(string));
+        }
+    }
+
     #[test]
     fn hex_literals_hold_every_byte() {
         let bytes: Vec<u8> = (0..=255).collect();
