@@ -1,7 +1,7 @@
 //! The loads of `WalletStore::load`: every row a batch touches, with one `IN (…)` query per
 //! table (chunked past [`IN_LIST_KEYS_MAX`] keys), never one query per key.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::{QueryResult, Value};
 use wallet_domain::ports::StoreError;
@@ -77,25 +77,55 @@ pub(super) async fn idempotency(
     .collect()
 }
 
+/// The verdicts of `deliveries`, read as a few key ranges instead of one look-up per key.
+///
+/// A batch's deliveries are `topic/partition/offset` texts of consecutive offsets, and texts of
+/// one prefix and one length sort like their offsets. So each group of one prefix and length is
+/// asked for as one `BETWEEN` its first and last key: one index dive, where an `IN` list of a
+/// batch's ~500 keys made MariaDB plan a range per key (most of the look-up's cost). A range also
+/// holds keys nobody asked for (other lengths that share a prefix); the rows are kept only when
+/// their delivery was asked for, so the answer is exact for any keys.
 pub(super) async fn verdicts(
     store: &SqlStore,
     deliveries: &BTreeSet<String>,
 ) -> Result<Vec<Verdict>, StoreError> {
-    let keys = deliveries
-        .iter()
-        .map(|delivery| Value::from(delivery.as_str()))
-        .collect();
-    select_in(
-        store,
-        "dead_letter_verdicts",
-        rows::VERDICT_COLUMNS,
-        "delivery",
-        keys,
-    )
-    .await?
-    .iter()
-    .map(|row| rows::verdict(store.dialect, row))
-    .collect()
+    let mut verdicts = Vec::new();
+    let ranges = delivery_ranges(deliveries);
+    for chunk in ranges.chunks(IN_LIST_KEYS_MAX) {
+        let mut query = Query::new(&format!(
+            "SELECT {} FROM dead_letter_verdicts WHERE ",
+            rows::VERDICT_COLUMNS.join(", ")
+        ));
+        for (index, (first, last)) in chunk.iter().enumerate() {
+            query
+                .sql(if index > 0 { " OR " } else { "" })
+                .sql("delivery BETWEEN ")
+                .bind(Value::from(*first))
+                .sql(" AND ")
+                .bind(Value::from(*last));
+        }
+        for row in store.query_all(query).await? {
+            let verdict = rows::verdict(store.dialect, &row)?;
+            if deliveries.contains(&verdict.delivery) {
+                verdicts.push(verdict);
+            }
+        }
+    }
+    Ok(verdicts)
+}
+
+/// The first and last of `deliveries` per prefix (up to the last `/`) and length, in order.
+fn delivery_ranges(deliveries: &BTreeSet<String>) -> Vec<(&str, &str)> {
+    let mut ranges: BTreeMap<(&str, usize), (&str, &str)> = BTreeMap::new();
+    // The set iterates in order, so a group's first key is its least and its last its greatest.
+    for delivery in deliveries.iter().map(String::as_str) {
+        let prefix = delivery.rsplit_once('/').map_or("", |(prefix, _)| prefix);
+        ranges
+            .entry((prefix, delivery.len()))
+            .and_modify(|(_, last)| *last = delivery)
+            .or_insert((delivery, delivery));
+    }
+    ranges.into_values().collect()
 }
 
 /// `SELECT columns FROM table WHERE key IN (…)`, chunked.
@@ -156,4 +186,35 @@ async fn select_pairs<'a>(
         found.extend(store.query_all(query).await?);
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deliveries_of_one_prefix_and_length_form_one_range() {
+        let deliveries: BTreeSet<String> = [
+            "orders/0/9",
+            "orders/0/10",
+            "orders/0/57",
+            "orders/0/11",
+            "orders/0/100",
+            "orders/1/12",
+            "no-slash",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        assert_eq!(
+            delivery_ranges(&deliveries),
+            [
+                ("no-slash", "no-slash"),
+                ("orders/0/9", "orders/0/9"),
+                ("orders/0/10", "orders/0/57"),
+                ("orders/0/100", "orders/0/100"),
+                ("orders/1/12", "orders/1/12"),
+            ]
+        );
+    }
 }

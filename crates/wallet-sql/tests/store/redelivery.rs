@@ -2,12 +2,16 @@
 //! decided as the first time: a record that was dead-lettered is dead-lettered again, even when
 //! the events after it have since made it applicable.
 
+use std::collections::BTreeSet;
+
 use chrono::Utc;
-use wallet_domain::{DeadLetterReason, EventOutcome, OrderEvent};
+use wallet_domain::ports::WalletStore;
+use wallet_domain::unit_of_work::{ChangeSet, LoadRequest, Verdict};
+use wallet_domain::{DeadLetterReason, EventOutcome, OrderEvent, Rejection};
 use wallet_sql::test_support::TestDatabase;
 
 use crate::on_both_backends;
-use crate::support::{account, decimal, deposit, event, service};
+use crate::support::{account, decimal, deposit, event, service, user};
 
 fn delivered(json: &str, offset: u32) -> OrderEvent {
     let mut event = event(json);
@@ -71,3 +75,73 @@ async fn a_redelivered_dead_letter_stays_a_dead_letter(database: &TestDatabase) 
     );
 }
 on_both_backends!(a_redelivered_dead_letter_stays_a_dead_letter);
+
+/// Verdicts are read by key ranges: the answer holds exactly the deliveries asked for that
+/// have one, whatever other deliveries of the same partition (offsets of other lengths) lie
+/// inside those ranges.
+async fn verdicts_are_found_exactly_for_the_deliveries_asked(database: &TestDatabase) {
+    let store = database.store();
+    let delivery =
+        |(partition, offset): (u32, u64)| format!("order-events-v1/{partition}/{offset}");
+    let decided: BTreeSet<String> = [
+        (0, 9),
+        (0, 10),
+        (0, 11),
+        (0, 57),
+        (0, 100),
+        (0, 1_000),
+        (0, 1_005),
+        (1, 10),
+        (1, 55),
+    ]
+    .into_iter()
+    .map(delivery)
+    .collect();
+    let changes = ChangeSet {
+        verdicts: decided
+            .iter()
+            .map(|key| Verdict {
+                delivery: key.clone(),
+                user_id: user("decided"),
+                rejection: Rejection::new(DeadLetterReason::SettlementNotCovered, "not covered"),
+                decided_at: Utc::now(),
+            })
+            .collect(),
+        ..ChangeSet::default()
+    };
+    store.commit(changes).await.unwrap();
+
+    let asked: BTreeSet<String> = [
+        (0, 10),
+        (0, 12),
+        (0, 57),
+        (0, 1_001),
+        (0, 1_005),
+        (1, 11),
+        (2, 10),
+    ]
+    .into_iter()
+    .map(delivery)
+    .chain(["not-a-delivery".to_owned()])
+    .collect();
+    let request = LoadRequest {
+        deliveries: asked.clone(),
+        ..LoadRequest::default()
+    };
+    let found: BTreeSet<String> = store
+        .load(&request)
+        .await
+        .unwrap()
+        .verdicts
+        .into_iter()
+        .map(|verdict| verdict.delivery)
+        .collect();
+    let expected: BTreeSet<String> = asked.intersection(&decided).cloned().collect();
+    assert_eq!(found, expected);
+    assert_eq!(
+        expected.len(),
+        3,
+        "the test asks for three decided deliveries"
+    );
+}
+on_both_backends!(verdicts_are_found_exactly_for_the_deliveries_asked);
