@@ -1,5 +1,6 @@
 //! The loads of `WalletStore::load`: every row a batch touches, with one `IN (…)` query per
-//! table (chunked past [`IN_LIST_KEYS_MAX`] keys), never one query per key.
+//! table (chunked past [`IN_LIST_KEYS_MAX`] keys), never one query per key; the dead-letter
+//! verdicts by a few key ranges instead ([`verdicts`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
