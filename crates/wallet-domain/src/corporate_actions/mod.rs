@@ -233,14 +233,48 @@ fn scaled_shares(quantity: Quantity, ratio: Ratio) -> Result<(Decimal, Decimal),
     Ok((whole, exact - whole))
 }
 
-/// The cash paid for `fraction` of a share at `price`, half-even to the cash scale.
-fn paid_for(fraction: Decimal, price: Price, currency: Currency) -> Result<Money, AmountError> {
-    let cash = fraction
-        .checked_mul(price.value())
-        .ok_or(AmountError::TooLarge {
-            field: "cash in lieu",
-        })?;
-    Money::round_half_even(cash, currency)
+/// The cash paid for the fraction of a share that `ratio` leaves of `quantity` beyond `whole`
+/// new shares, at `price`, half-even to the cash scale.
+///
+/// The fraction is `left / from` of a share, `left = quantity × to − whole × from`. As a decimal
+/// it is cut at 28 digits unless `from` has no prime factor but 2 and 5 (1/6 = 0.1666…67), and
+/// the cut moves a product that sits on a half cent off it: 1/6 × 1.23 is 0.205, 0.20
+/// half-even, but 0.1666…67 × 1.23 = 0.2050…041 rounds to 0.21. So the cash is rounded from
+/// its exact value: `left × price` in units of the cash scale is divided by `from` once, in
+/// whole units, and the remainder decides the rounding.
+fn paid_for(
+    quantity: Quantity,
+    ratio: Ratio,
+    whole: Decimal,
+    price: Price,
+    currency: Currency,
+) -> Result<Money, AmountError> {
+    let too_large = || AmountError::TooLarge {
+        field: "cash in lieu",
+    };
+    let from = Decimal::from(ratio.from);
+    let unit = Decimal::new(1, currency.scale());
+    // `from` times the cash, in units of the cash scale: exact, no division yet.
+    let dividend = quantity
+        .value()
+        .checked_mul(Decimal::from(ratio.to))
+        .zip(whole.checked_mul(from))
+        .and_then(|(scaled, kept)| scaled.checked_sub(kept))
+        .and_then(|left| left.checked_mul(price.value()))
+        .and_then(|cash| cash.checked_mul(Decimal::from(10_u64.pow(currency.scale()))))
+        .ok_or_else(too_large)?;
+    let remainder = dividend.checked_rem(from).ok_or_else(too_large)?;
+    // A whole number: `dividend − remainder` is a multiple of `from`.
+    let units = (dividend - remainder)
+        .checked_div(from)
+        .ok_or_else(too_large)?;
+    let half_up = match (remainder * Decimal::TWO).cmp(&from) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => !(units % Decimal::TWO).is_zero(),
+    };
+    let units = if half_up { units + Decimal::ONE } else { units };
+    Money::round_half_even(units * unit, currency)
 }
 
 /// `holding` after `from` shares become `to` (a split or a reverse split), the cost basis
@@ -283,7 +317,13 @@ pub fn split(
             Money::from_stored(kept_cost),
         )?,
         fraction: fraction.normalize(),
-        cash_in_lieu: paid_for(fraction, fraction_price, currency)?,
+        cash_in_lieu: paid_for(
+            holding.quantity,
+            ratio,
+            whole.value(),
+            fraction_price,
+            currency,
+        )?,
     })
 }
 
@@ -318,7 +358,13 @@ pub fn bonus(
             Money::from_stored(added_cost),
         )?,
         fraction: fraction.normalize(),
-        cash_in_lieu: paid_for(fraction, fraction_price, currency)?,
+        cash_in_lieu: paid_for(
+            holding.quantity,
+            ratio,
+            new_shares.value(),
+            fraction_price,
+            currency,
+        )?,
     })
 }
 
@@ -465,6 +511,38 @@ mod tests {
             (dec("0"), dec("0"))
         );
         assert_eq!(gone.cash_in_lieu.value(), dec("13.91"));
+    }
+
+    #[test]
+    fn a_fraction_that_is_no_finite_decimal_is_paid_half_even_on_its_exact_value() {
+        // 6:1 on 193 shares: 32 shares and 1/6 of a share, paid at 1.23: exactly 0.205, a half
+        // cent, so 0.20 half-even (not 0.21 from 0.1666…67 × 1.23 = 0.2050…041).
+        let after = split(
+            holding("193", "0", "10.00"),
+            Ratio::parse("6:1").unwrap(),
+            price("1.23"),
+            Currency::BRL,
+        )
+        .unwrap();
+        assert_eq!(after.quantity.value(), dec("32"));
+        assert_eq!(after.cash_in_lieu.value(), dec("0.20"));
+        // 5/6 × 1.23 = 1.025 → 1.02, and 3:1 leaving 2/3 × 0.01 = 0.00666… → 0.01.
+        let five_sixths = split(
+            holding("35", "0", "10.00"),
+            Ratio::parse("6:1").unwrap(),
+            price("1.23"),
+            Currency::BRL,
+        )
+        .unwrap();
+        assert_eq!(five_sixths.cash_in_lieu.value(), dec("1.02"));
+        let two_thirds = split(
+            holding("2", "0", "10.00"),
+            Ratio::parse("3:1").unwrap(),
+            price("0.01"),
+            Currency::BRL,
+        )
+        .unwrap();
+        assert_eq!(two_thirds.cash_in_lieu.value(), dec("0.01"));
     }
 
     #[test]
