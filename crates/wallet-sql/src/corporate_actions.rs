@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sea_orm::{DatabaseTransaction, QueryResult, Value};
+use sea_orm::{QueryResult, Value};
 use wallet_domain::corporate_actions::{
     ActionRecord, ActionStage, CorporateAction, Entitlement, HolderPage,
 };
@@ -18,7 +18,8 @@ use crate::dialect::{Dialect, corrupt, get, parse_name};
 use crate::obligations::{DATE_FORMAT, date};
 use crate::reader::ACTIVE_STATUSES;
 use crate::rows;
-use crate::statements::{IN_LIST_KEYS_MAX, Query, execute, in_list, insert_rows};
+use crate::statements::{IN_LIST_KEYS_MAX, Query, in_list, insert_rows};
+use crate::writes::{Conflict, Writes};
 
 /// Most holders or entitlements one page returns, whatever the caller asks: the use case's
 /// batch bound, so a page is never shorter than a batch that is not the last.
@@ -328,29 +329,23 @@ fn sum_listed(list: Option<String>) -> Result<Decimal, StoreError> {
         .sum()
 }
 
-/// Inserts `created` entitlements and marks `paid` ones paid where they are still unpaid;
-/// returns how many statements it sent.
+/// Inserts `created` entitlements and marks `paid` ones paid where they are still unpaid.
 ///
 /// # Errors
 /// [`StoreError::Conflict`] when an entitlement to pay is paid already or a new one exists.
 pub(crate) async fn write_entitlements(
-    transaction: &DatabaseTransaction,
-    dialect: Dialect,
+    writes: &mut Writes<'_>,
     created: &[Entitlement],
     paid: &[Entitlement],
-) -> Result<usize, StoreError> {
+) -> Result<(), StoreError> {
+    let dialect = writes.dialect();
     let rows = created
         .iter()
         .map(|row| entitlement_values(dialect, row))
         .collect();
-    let mut statements = insert_rows(
-        transaction,
-        dialect,
-        "corporate_action_entitlements",
-        ENTITLEMENT_COLUMNS,
-        rows,
-    )
-    .await?;
+    writes
+        .insert("corporate_action_entitlements", ENTITLEMENT_COLUMNS, rows)
+        .await?;
     // A batch pays one action's entitlements at one instant.
     let mut groups: HashMap<(&str, Option<DateTime<Utc>>), Vec<&str>> = HashMap::new();
     for entitlement in paid {
@@ -368,16 +363,16 @@ pub(crate) async fn write_entitlements(
                 .bind(action_id)
                 .sql(" AND paid_at IS NULL AND user_id IN ");
             in_list(&mut query, chunk.iter().map(|user| Value::from(*user)));
-            statements += 1;
-            let changed = execute(transaction, dialect, query).await?;
-            if changed != chunk.len() as u64 {
-                return Err(StoreError::Conflict(format!(
-                    "{} of {} entitlements of {action_id} are paid already",
-                    chunk.len() as u64 - changed.min(chunk.len() as u64),
-                    chunk.len()
-                )));
-            }
+            let named = chunk.len() as u64;
+            let action_id = action_id.to_owned();
+            let conflict: Conflict = Box::new(move |changed| {
+                StoreError::Conflict(format!(
+                    "{} of {named} entitlements of {action_id} are paid already",
+                    named - changed.min(named),
+                ))
+            });
+            writes.checked(query, named, conflict).await?;
         }
     }
-    Ok(statements)
+    Ok(())
 }

@@ -36,6 +36,7 @@ mod store;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod unit_of_work;
+mod writes;
 
 pub use java::read_java_wallet;
 pub use obligations::DUE_OBLIGATIONS_MAX;

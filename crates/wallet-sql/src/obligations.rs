@@ -5,13 +5,14 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use sea_orm::{DatabaseTransaction, QueryResult, Value};
+use sea_orm::{QueryResult, Value};
 use wallet_domain::ports::StoreError;
 use wallet_domain::{Obligation, OrderId, UserId};
 
 use crate::SqlStore;
 use crate::dialect::{Dialect, corrupt, get};
-use crate::statements::{IN_LIST_KEYS_MAX, Query, execute, in_list, insert_rows};
+use crate::statements::{IN_LIST_KEYS_MAX, Query, in_list};
+use crate::writes::{Conflict, Writes};
 
 /// Most obligations one settlement query returns, whatever the caller asks.
 pub const DUE_OBLIGATIONS_MAX: u32 = 10_000;
@@ -71,25 +72,43 @@ fn select(condition: &str) -> Query {
     ))
 }
 
-/// The open obligations of `users`.
-pub(crate) async fn open_of(
+/// The reads of the open obligations of `users` ([`open_found`] reads their rows).
+pub(crate) fn open_of(users: &BTreeSet<UserId>) -> Vec<Query> {
+    let users: Vec<&UserId> = users.iter().collect();
+    users
+        .chunks(IN_LIST_KEYS_MAX)
+        .map(|chunk| {
+            let mut query = select("user_id IN ");
+            in_list(
+                &mut query,
+                chunk.iter().map(|user| Value::from(user.as_str())),
+            );
+            query.sql(" ORDER BY due_date, obligation_key");
+            query
+        })
+        .collect()
+}
+
+/// The open obligations of `users`, read on their own.
+pub(crate) async fn open(
     store: &SqlStore,
     users: &BTreeSet<UserId>,
 ) -> Result<Vec<Obligation>, StoreError> {
-    let users: Vec<&UserId> = users.iter().collect();
-    let mut found = Vec::new();
-    for chunk in users.chunks(IN_LIST_KEYS_MAX) {
-        let mut query = select("user_id IN ");
-        in_list(
-            &mut query,
-            chunk.iter().map(|user| Value::from(user.as_str())),
-        );
-        query.sql(" ORDER BY due_date, obligation_key");
-        for row in store.query_all(query).await? {
-            found.push(obligation(store.dialect, &row)?);
-        }
-    }
-    Ok(found)
+    let rows: Vec<QueryResult> = store
+        .query_each(open_of(users))
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    open_found(store.dialect, &rows)
+}
+
+/// The obligations of the rows of [`open_of`]'s reads.
+pub(crate) fn open_found(
+    dialect: Dialect,
+    rows: &[QueryResult],
+) -> Result<Vec<Obligation>, StoreError> {
+    rows.iter().map(|row| obligation(dialect, row)).collect()
 }
 
 /// Up to `limit` open obligations due on or before `due_by`, earliest first.
@@ -111,27 +130,21 @@ pub(crate) async fn due(
         .collect()
 }
 
-/// Inserts `created` and marks `settled` settled where they are still open; returns how many
-/// statements it sent.
+/// Inserts `created` and marks `settled` settled where they are still open.
 ///
 /// # Errors
 /// [`StoreError::Conflict`] when an obligation to settle is settled already (another run got
 /// there first) or a new one's key exists.
 pub(crate) async fn write(
-    transaction: &DatabaseTransaction,
-    dialect: Dialect,
+    writes: &mut Writes<'_>,
     created: &[Obligation],
     settled: &[Obligation],
-) -> Result<usize, StoreError> {
+) -> Result<(), StoreError> {
+    let dialect = writes.dialect();
     let rows = created.iter().map(|row| values(dialect, row)).collect();
-    let mut statements = insert_rows(
-        transaction,
-        dialect,
-        "settlement_obligations",
-        COLUMNS,
-        rows,
-    )
-    .await?;
+    writes
+        .insert("settlement_obligations", COLUMNS, rows)
+        .await?;
     // One statement per instant (a settlement run settles all of its obligations at one).
     let mut by_instant: std::collections::BTreeMap<_, Vec<&str>> = Default::default();
     for obligation in settled {
@@ -150,16 +163,15 @@ pub(crate) async fn write(
                 .sql(" WHERE obligation_key IN ");
             in_list(&mut query, chunk.iter().map(|key| Value::from(*key)));
             query.sql(" AND settled_at IS NULL");
-            statements += 1;
-            let changed = execute(transaction, dialect, query).await?;
-            if changed != chunk.len() as u64 {
-                return Err(StoreError::Conflict(format!(
-                    "{} of {} obligations are settled already",
-                    chunk.len() as u64 - changed.min(chunk.len() as u64),
-                    chunk.len()
-                )));
-            }
+            let named = chunk.len() as u64;
+            let conflict: Conflict = Box::new(move |changed| {
+                StoreError::Conflict(format!(
+                    "{} of {named} obligations are settled already",
+                    named - changed.min(named),
+                ))
+            });
+            writes.checked(query, named, conflict).await?;
         }
     }
-    Ok(statements)
+    Ok(())
 }

@@ -180,7 +180,7 @@ impl WalletReader for SqlStore {
     }
 
     async fn open_obligations(&self, user: &UserId) -> Result<Vec<Obligation>, StoreError> {
-        obligations::open_of(self, &BTreeSet::from([user.clone()])).await
+        obligations::open(self, &BTreeSet::from([user.clone()])).await
     }
 
     async fn receivables(

@@ -158,8 +158,22 @@ pub(crate) async fn insert_rows<C: ConnectionTrait>(
     columns: &[&str],
     rows: Vec<Vec<Value>>,
 ) -> Result<usize, StoreError> {
+    let statements = insert_statements(table, columns, rows);
+    let sent = statements.len();
+    for query in statements {
+        execute(connection, dialect, query).await?;
+    }
+    Ok(sent)
+}
+
+/// The statements of [`insert_rows`].
+pub(crate) fn insert_statements(
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+) -> Vec<Query> {
     let rows_per_statement = (BIND_VALUES_MAX / columns.len()).max(1);
-    let mut statements = 0;
+    let mut statements = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let mut query = Query::new(&format!(
@@ -172,152 +186,9 @@ pub(crate) async fn insert_rows<C: ConnectionTrait>(
             }
             query.bind_tuple(row);
         }
-        execute(connection, dialect, query).await?;
-        statements += 1;
+        statements.push(query);
     }
-    Ok(statements)
-}
-
-/// One row of a version-checked bulk UPDATE.
-#[derive(Debug)]
-pub(crate) struct VersionedRow {
-    /// Values of the key columns.
-    pub key: Vec<Value>,
-    /// The version the row was loaded with; the update applies only if it is still stored.
-    pub loaded_version: i64,
-    /// New values of the updated columns.
-    pub values: Vec<Value>,
-}
-
-/// Updates `rows` of `table` where each still has its loaded version, and bumps the version,
-/// with one statement per [`UPDATE_ROWS_MAX`] rows:
-///
-/// ```sql
-/// UPDATE t SET c = CASE WHEN k = ? THEN ? … END, …, version = version + 1
-/// WHERE (k = ? AND version = ?) OR …
-/// ```
-///
-/// SQLite's form (MySQL's is [`upsert_versioned`]): an upsert there counts a row it inserted
-/// like one it updated, so it could not tell a gone row. A statement that matches fewer rows
-/// than it names met a concurrent writer.
-///
-/// # Errors
-/// [`StoreError::Conflict`] when a row is missing or has another version; the caller rolls back.
-pub(crate) async fn update_versioned<C: ConnectionTrait>(
-    connection: &C,
-    dialect: Dialect,
-    table: &str,
-    key_columns: &[&str],
-    columns: &[&str],
-    rows: Vec<VersionedRow>,
-) -> Result<usize, StoreError> {
-    let mut statements = 0;
-    for chunk in rows.chunks(UPDATE_ROWS_MAX) {
-        let mut query = Query::new(&format!("UPDATE {table} SET "));
-        for (column_index, column) in columns.iter().enumerate() {
-            query.sql(&format!("{column} = CASE"));
-            for row in chunk {
-                query.sql(" WHEN ");
-                key_condition(&mut query, key_columns, &row.key);
-                query.sql(" THEN ").bind(row.values[column_index].clone());
-            }
-            query.sql(" END, ");
-        }
-        query.sql("version = version + 1 WHERE ");
-        for (index, row) in chunk.iter().enumerate() {
-            if index > 0 {
-                query.sql(" OR ");
-            }
-            query.sql("(");
-            key_condition(&mut query, key_columns, &row.key);
-            query
-                .sql(" AND version = ")
-                .bind(row.loaded_version)
-                .sql(")");
-        }
-        let matched = execute(connection, dialect, query).await?;
-        statements += 1;
-        if matched != chunk.len() as u64 {
-            return Err(StoreError::Conflict(format!(
-                "{table}: {} of {} rows changed since they were loaded",
-                chunk.len() as u64 - matched.min(chunk.len() as u64),
-                chunk.len()
-            )));
-        }
-    }
-    Ok(statements)
-}
-
-/// MySQL's form of [`update_versioned`]: `rows` are whole rows (every column of `columns`, the
-/// key and `version` among them) stored with their loaded version plus one, written as
-///
-/// ```sql
-/// INSERT INTO t (k, c, …, version) VALUES (…), …
-/// ON DUPLICATE KEY UPDATE c = IF(version = VALUES(version) - 1, VALUES(c), c), …,
-///   version = IF(version = VALUES(version) - 1, VALUES(version), version)
-/// ```
-///
-/// Each row costs its primary-key look-up and one guard per column, where the CASE form tests
-/// every row's key in every column's CASE: for batches of 250 holds MariaDB spent a third of
-/// the CASE form's CPU on this one (`docs/benchmarks.md`). `version` comes last because MySQL
-/// assigns left to right, so every guard still sees the loaded version.
-///
-/// The server counts 2 for a row it updated, 1 for one it left as it was (another version:
-/// the connection reports found rows) and 1 for one it inserted (a row that was gone), so
-/// anything but twice the rows is a conflict; the caller rolls back, the inserted row too.
-///
-/// # Errors
-/// [`StoreError::Conflict`] when a row is missing or has another version.
-pub(crate) async fn upsert_versioned<C: ConnectionTrait>(
-    connection: &C,
-    table: &str,
-    columns: &[&str],
-    updated: &[&str],
-    rows: Vec<Vec<Value>>,
-) -> Result<usize, StoreError> {
-    let guard = "version = VALUES(version) - 1";
-    let mut assignments: Vec<String> = updated
-        .iter()
-        .map(|column| format!("{column} = IF({guard}, VALUES({column}), {column})"))
-        .collect();
-    assignments.push(format!("version = IF({guard}, VALUES(version), version)"));
-    let on_duplicate = format!(" ON DUPLICATE KEY UPDATE {}", assignments.join(", "));
-    let rows_per_statement = (BIND_VALUES_MAX / columns.len()).max(1);
-    let mut statements = 0;
-    for chunk in rows.chunks(rows_per_statement) {
-        let mut query = Query::new(&format!(
-            "INSERT INTO {table} ({}) VALUES ",
-            columns.join(", ")
-        ));
-        for (index, row) in chunk.iter().enumerate() {
-            if index > 0 {
-                query.sql(", ");
-            }
-            query.bind_tuple(row.iter().cloned());
-        }
-        query.sql(&on_duplicate);
-        let changes = execute(connection, Dialect::MySql, query).await?;
-        statements += 1;
-        let expected = 2 * chunk.len() as u64;
-        if changes != expected {
-            return Err(StoreError::Conflict(format!(
-                "{table}: {} of {} rows changed since they were loaded",
-                expected.saturating_sub(changes).div_ceil(2),
-                chunk.len()
-            )));
-        }
-    }
-    Ok(statements)
-}
-
-/// `k1 = ? AND k2 = ?`.
-fn key_condition(query: &mut Query, key_columns: &[&str], key: &[Value]) {
-    for (index, (column, value)) in key_columns.iter().zip(key).enumerate() {
-        if index > 0 {
-            query.sql(" AND ");
-        }
-        query.sql(&format!("{column} = ")).bind(value.clone());
-    }
+    statements
 }
 
 /// About the length of `value` as a MySQL literal, so that a batch's statement text is

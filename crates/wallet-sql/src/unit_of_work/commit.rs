@@ -1,9 +1,9 @@
 //! The statements of `WalletStore::commit`: a whole change set with a constant number of
 //! statements per table (multi-row INSERTs for new rows and appends, version-checked bulk
-//! writes of existing rows: guarded upserts on MySQL, CASE updates on SQLite), so a batch of
-//! 500 events costs about a dozen round trips.
+//! writes of existing rows: guarded upserts on MySQL, CASE updates on SQLite), written through
+//! [`Writes`]: on MySQL a batch of 500 events is three round trips, on SQLite about a dozen.
 
-use sea_orm::{DatabaseTransaction, Value};
+use sea_orm::Value;
 use wallet_domain::ports::StoreError;
 use wallet_domain::unit_of_work::ChangeSet;
 
@@ -13,80 +13,51 @@ use crate::corporate_actions;
 use crate::dialect::Dialect;
 use crate::obligations;
 use crate::rows;
-use crate::statements::{
-    Query, VersionedRow, execute, insert_rows, update_versioned, upsert_versioned,
-};
+use crate::statements::Query;
+use crate::writes::{VersionedRow, Writes};
 
 /// Every statement of a commit, in a fixed table order (accounts, positions, holds, then the
-/// appends) so that concurrent transactions lock rows in the same order; returns how many
-/// statements it sent.
-pub(super) async fn write(
-    transaction: &DatabaseTransaction,
-    dialect: Dialect,
-    changes: ChangeSet,
-) -> Result<usize, StoreError> {
-    let mut statements = 0;
-    statements += write_accounts(transaction, dialect, &changes.accounts).await?;
-    statements += write_positions(transaction, dialect, &changes.positions).await?;
-    statements += write_holds(transaction, dialect, &changes.holds).await?;
-    statements += write_action(transaction, dialect, changes.action_progress.as_ref()).await?;
-    statements += corporate_actions::write_entitlements(
-        transaction,
-        dialect,
+/// appends) so that concurrent transactions lock rows in the same order.
+pub(super) async fn write(writes: &mut Writes<'_>, changes: ChangeSet) -> Result<(), StoreError> {
+    let dialect = writes.dialect();
+    write_accounts(writes, &changes.accounts).await?;
+    write_positions(writes, &changes.positions).await?;
+    write_holds(writes, &changes.holds).await?;
+    write_action(writes, changes.action_progress.as_ref()).await?;
+    corporate_actions::write_entitlements(
+        writes,
         &changes.entitlements,
         &changes.paid_entitlements,
     )
     .await?;
-    statements += obligations::write(
-        transaction,
-        dialect,
-        &changes.obligations,
-        &changes.settled_obligations,
-    )
-    .await?;
+    obligations::write(writes, &changes.obligations, &changes.settled_obligations).await?;
     let ledger = changes
         .ledger
         .iter()
         .map(|entry| rows::ledger_values(dialect, entry))
         .collect();
-    statements += insert_rows(
-        transaction,
-        dialect,
-        "ledger_entries",
-        rows::LEDGER_COLUMNS,
-        ledger,
-    )
-    .await?;
+    writes
+        .insert("ledger_entries", rows::LEDGER_COLUMNS, ledger)
+        .await?;
     let outbox = outbox_rows(dialect, &changes.outbox);
-    statements += insert_rows(transaction, dialect, "outbox", OUTBOX_COLUMNS, outbox).await?;
-    statements += upsert_last_trades(transaction, dialect, &changes.last_trades).await?;
+    writes.insert("outbox", OUTBOX_COLUMNS, outbox).await?;
+    upsert_last_trades(writes, &changes.last_trades).await?;
     let idempotency = changes
         .idempotency
         .iter()
         .map(|record| rows::idempotency_values(dialect, record))
         .collect();
-    statements += insert_rows(
-        transaction,
-        dialect,
-        "idempotency_keys",
-        rows::IDEMPOTENCY_COLUMNS,
-        idempotency,
-    )
-    .await?;
+    writes
+        .insert("idempotency_keys", rows::IDEMPOTENCY_COLUMNS, idempotency)
+        .await?;
     let verdicts = changes
         .verdicts
         .iter()
         .map(|verdict| rows::verdict_values(dialect, verdict))
         .collect();
-    statements += insert_rows(
-        transaction,
-        dialect,
-        "dead_letter_verdicts",
-        rows::VERDICT_COLUMNS,
-        verdicts,
-    )
-    .await?;
-    Ok(statements)
+    writes
+        .insert("dead_letter_verdicts", rows::VERDICT_COLUMNS, verdicts)
+        .await
 }
 
 /// A table of versioned rows.
@@ -99,30 +70,29 @@ struct VersionedTable {
 }
 
 /// Inserts the rows loaded at version 0 with version 1, and updates the others from their
-/// loaded version to the next: on MySQL as a guarded upsert ([`upsert_versioned`]), on SQLite
-/// as a CASE update ([`update_versioned`]), which can tell a gone row from an updated one.
+/// loaded version to the next: on MySQL as a guarded upsert, on SQLite as a CASE update, which
+/// can tell a gone row from an updated one ([`Writes::upsert_versioned`],
+/// [`Writes::update_versioned`]).
 async fn write_versioned<T>(
-    transaction: &DatabaseTransaction,
-    dialect: Dialect,
+    writes: &mut Writes<'_>,
     table: VersionedTable,
     rows: &[T],
     version: impl Fn(&T) -> i64,
     values: impl Fn(&T, i64) -> Vec<Value>,
-) -> Result<usize, StoreError> {
+) -> Result<(), StoreError> {
     let VersionedTable {
         name: table,
         columns,
         key_width,
     } = table;
     let (new, existing): (Vec<&T>, Vec<&T>) = rows.iter().partition(|row| version(row) == 0);
-    let mut statements = insert_rows(
-        transaction,
-        dialect,
-        table,
-        columns,
-        new.iter().map(|row| values(row, 1)).collect(),
-    )
-    .await?;
+    writes
+        .insert(
+            table,
+            columns,
+            new.iter().map(|row| values(row, 1)).collect(),
+        )
+        .await?;
     // The version column is bumped by the statement itself and `created_at` never changes.
     let updated: Vec<(usize, &str)> = columns
         .iter()
@@ -132,13 +102,14 @@ async fn write_versioned<T>(
         .filter(|(_, column)| !matches!(*column, "version" | "created_at"))
         .collect();
     let updated_columns: Vec<&str> = updated.iter().map(|(_, column)| *column).collect();
-    if dialect == Dialect::MySql {
+    if writes.dialect() == Dialect::MySql {
         let rows = existing
             .iter()
             .map(|row| values(row, version(row) + 1))
             .collect();
-        statements += upsert_versioned(transaction, table, columns, &updated_columns, rows).await?;
-        return Ok(statements);
+        return writes
+            .upsert_versioned(table, columns, &updated_columns, rows)
+            .await;
     }
     let versioned = existing
         .iter()
@@ -155,30 +126,22 @@ async fn write_versioned<T>(
             }
         })
         .collect();
-    statements += update_versioned(
-        transaction,
-        dialect,
-        table,
-        &columns[..key_width],
-        &updated_columns,
-        versioned,
-    )
-    .await?;
-    Ok(statements)
+    writes
+        .update_versioned(table, &columns[..key_width], &updated_columns, versioned)
+        .await
 }
 
 /// A corporate action's progress: inserted when new, else updated from its loaded version.
 async fn write_action(
-    transaction: &DatabaseTransaction,
-    dialect: Dialect,
+    writes: &mut Writes<'_>,
     progress: Option<&wallet_domain::corporate_actions::ActionRecord>,
-) -> Result<usize, StoreError> {
+) -> Result<(), StoreError> {
     let Some(progress) = progress else {
-        return Ok(0);
+        return Ok(());
     };
+    let dialect = writes.dialect();
     write_versioned(
-        transaction,
-        dialect,
+        writes,
         VersionedTable {
             name: "corporate_actions",
             columns: corporate_actions::ACTION_COLUMNS,
@@ -191,14 +154,10 @@ async fn write_action(
     .await
 }
 
-async fn write_accounts(
-    transaction: &DatabaseTransaction,
-    dialect: Dialect,
-    accounts: &[Account],
-) -> Result<usize, StoreError> {
+async fn write_accounts(writes: &mut Writes<'_>, accounts: &[Account]) -> Result<(), StoreError> {
+    let dialect = writes.dialect();
     write_versioned(
-        transaction,
-        dialect,
+        writes,
         VersionedTable {
             name: "accounts",
             columns: rows::ACCOUNT_COLUMNS,
@@ -212,13 +171,12 @@ async fn write_accounts(
 }
 
 async fn write_positions(
-    transaction: &DatabaseTransaction,
-    dialect: Dialect,
+    writes: &mut Writes<'_>,
     positions: &[Position],
-) -> Result<usize, StoreError> {
+) -> Result<(), StoreError> {
+    let dialect = writes.dialect();
     write_versioned(
-        transaction,
-        dialect,
+        writes,
         VersionedTable {
             name: "positions",
             columns: rows::POSITION_COLUMNS,
@@ -231,14 +189,10 @@ async fn write_positions(
     .await
 }
 
-async fn write_holds(
-    transaction: &DatabaseTransaction,
-    dialect: Dialect,
-    holds: &[Hold],
-) -> Result<usize, StoreError> {
+async fn write_holds(writes: &mut Writes<'_>, holds: &[Hold]) -> Result<(), StoreError> {
+    let dialect = writes.dialect();
     write_versioned(
-        transaction,
-        dialect,
+        writes,
         VersionedTable {
             name: "holds",
             columns: rows::HOLD_COLUMNS,
@@ -304,13 +258,13 @@ fn outbox_rows(dialect: Dialect, events: &[WalletEvent]) -> Vec<Vec<Value>> {
 
 /// Upserts the last execution prices; a stored trade that is later than the new one stays.
 async fn upsert_last_trades(
-    transaction: &DatabaseTransaction,
-    dialect: Dialect,
+    writes: &mut Writes<'_>,
     trades: &[LastTrade],
-) -> Result<usize, StoreError> {
+) -> Result<(), StoreError> {
     if trades.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
+    let dialect = writes.dialect();
     let mut query = Query::new("INSERT INTO last_trades (ticker, price, traded_at) VALUES ");
     for (index, trade) in trades.iter().enumerate() {
         if index > 0 {
@@ -334,6 +288,5 @@ async fn upsert_last_trades(
              traded_at = excluded.traded_at WHERE excluded.traded_at >= last_trades.traded_at"
         }
     });
-    execute(transaction, dialect, query).await?;
-    Ok(1)
+    writes.unchecked(query).await
 }

@@ -106,3 +106,103 @@ async fn a_duplicate_new_row_conflicts_and_rolls_back_the_rest(database: &TestDa
     );
 }
 on_both_backends!(a_duplicate_new_row_conflicts_and_rolls_back_the_rest);
+
+/// A fresh account but a stale hold: the account's statement comes first and succeeds, the
+/// hold's guard does not hold, and the appends after it (ledger, outbox) ran too before the
+/// counts were checked (on MySQL the whole commit is one text). All of it is rolled back.
+async fn a_stale_row_after_fresh_ones_rolls_back_the_whole_commit(database: &TestDatabase) {
+    let store = database.store();
+    let now = at("2026-05-01T10:00:00Z");
+    deposit(store, "investor-6", "10000.00", now).await;
+    let order = |status: &str| {
+        event(&format!(
+            r#"{{"orderId":66,"userId":"investor-6","ticker":"VALE3","quantity":10,"price":60,
+                "executedPrice":60,"side":"BUY","status":"{status}"}}"#
+        ))
+    };
+    let mut request = LoadRequest::default();
+    request.users.insert(user("investor-6"));
+    request.orders.insert(order("PENDING").order_id);
+    let mut pending = WalletBook::new(store.load(&request).await.unwrap(), Currency::BRL);
+    assert_eq!(
+        pending.apply_order_event(&order("PENDING"), now),
+        EventOutcome::Applied
+    );
+    store.commit(pending.into_changes()).await.unwrap();
+    let snapshot = store.load(&request).await.unwrap();
+    let mut first = WalletBook::new(snapshot.clone(), Currency::BRL);
+    assert_eq!(
+        first.apply_order_event(&order("CANCELLED"), now),
+        EventOutcome::Applied
+    );
+    let mut second = WalletBook::new(snapshot, Currency::BRL);
+    assert_eq!(
+        second.apply_order_event(&order("FILLED"), now),
+        EventOutcome::Applied
+    );
+    store.commit(first.into_changes()).await.unwrap();
+    let ledger_before = ledger(store, "investor-6").await;
+    let outbox_before = store.pending(100).await.unwrap();
+    let investor_before = account(store, "investor-6").await;
+
+    // Only the hold is stale: the account is given at its stored version.
+    let mut changes = second.into_changes();
+    for account in &mut changes.accounts {
+        account.version = investor_before.version;
+    }
+    assert!(!changes.ledger.is_empty() && !changes.outbox.is_empty());
+    let error = store.commit(changes).await.unwrap_err();
+
+    assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+    assert_eq!(account(store, "investor-6").await, investor_before);
+    assert_eq!(ledger(store, "investor-6").await, ledger_before);
+    assert_eq!(store.pending(100).await.unwrap(), outbox_before);
+}
+on_both_backends!(a_stale_row_after_fresh_ones_rolls_back_the_whole_commit);
+
+/// After commits that failed half-way (a guard that did not hold, then a duplicate key after
+/// a statement that succeeded), the store's only connection is clean: nothing of them is left
+/// open on it, and the next commit is whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_commit_leaves_its_connection_usable() {
+    let database = TestDatabase::mysql().await;
+    let store = wallet_sql::SqlStore::connect(database.url(), 1)
+        .await
+        .unwrap();
+    let now = at("2026-05-01T10:00:00Z");
+    deposit(&store, "investor-5", "10000.00", now).await;
+    let pending = event(
+        r#"{"orderId":55,"userId":"investor-5","ticker":"VALE3","quantity":10,"price":60,
+            "side":"BUY","status":"PENDING"}"#,
+    );
+    let mut request = LoadRequest::default();
+    request.users.insert(user("investor-5"));
+    request.orders.insert(pending.order_id);
+    let snapshot = store.load(&request).await.unwrap();
+    let mut stale = WalletBook::new(snapshot.clone(), Currency::BRL);
+    stale.withdraw(&cash("investor-5", "1.00"), now).unwrap();
+    let books: Vec<WalletBook> = (0..2)
+        .map(|_| {
+            let mut book = WalletBook::new(snapshot.clone(), Currency::BRL);
+            assert_eq!(book.apply_order_event(&pending, now), EventOutcome::Applied);
+            book
+        })
+        .collect();
+    let [first, duplicate]: [WalletBook; 2] = books.try_into().ok().unwrap();
+    store.commit(first.into_changes()).await.unwrap();
+
+    let guard = store.commit(stale.into_changes()).await.unwrap_err();
+    let mut changes = duplicate.into_changes();
+    changes.accounts = store.load(&request).await.unwrap().accounts;
+    let key = store.commit(changes).await.unwrap_err();
+    deposit(&store, "investor-5", "100.00", now).await;
+
+    assert!(matches!(guard, StoreError::Conflict(_)), "{guard:?}");
+    assert!(matches!(key, StoreError::Conflict(_)), "{key:?}");
+    let investor = account(&store, "investor-5").await;
+    assert_eq!(investor.balance.value(), decimal("10100.00"));
+    assert_eq!(investor.blocked_balance.value(), decimal("600"));
+    assert_eq!(investor.version, 3, "a deposit, the hold, a deposit");
+    store.close().await.unwrap();
+    database.cleanup().await;
+}

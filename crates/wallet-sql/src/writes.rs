@@ -1,0 +1,307 @@
+//! The statements of a commit, each with the count it must report, and how they reach the
+//! database.
+//!
+//! On MySQL they are gathered into one text of several statements and sent between BEGIN and
+//! COMMIT ([`Writes::send`]): three round trips for any unit of work, where a round trip per
+//! statement cost a batch of events about fourteen, each waiting for the server's thread and
+//! then the lane's to be scheduled on two busy cores. Every statement's count still comes back
+//! on its own and is checked before COMMIT, so a version guard that did not hold rolls the
+//! transaction back as before. SQLite has no such text: there each statement runs at once in
+//! the transaction and is checked then.
+
+use futures::TryStreamExt;
+use sea_orm::{DatabaseTransaction, DbErr, RuntimeErr, Value, sqlx};
+use wallet_domain::ports::StoreError;
+
+use crate::dialect::Dialect;
+use crate::error::translate;
+use crate::statements::{BIND_VALUES_MAX, Query, UPDATE_ROWS_MAX, execute, insert_statements};
+
+/// The error of a statement that reported `changed` rows instead of the count it must.
+pub(crate) type Conflict = Box<dyn FnOnce(u64) -> StoreError + Send>;
+
+/// What a statement must report: nothing (appends, whose failure is an error of its own), or
+/// exactly a count.
+type Check = Option<(u64, Conflict)>;
+
+/// Where a commit's statements go.
+pub(crate) enum Writes<'a> {
+    /// Run at once in `transaction` (SQLite).
+    Now {
+        transaction: &'a DatabaseTransaction,
+        dialect: Dialect,
+        statements: usize,
+    },
+    /// Gathered into one MySQL text, sent by [`Writes::send`].
+    Script { text: String, checks: Vec<Check> },
+}
+
+impl<'a> Writes<'a> {
+    /// Statements run at once in `transaction`.
+    pub(crate) fn now(transaction: &'a DatabaseTransaction, dialect: Dialect) -> Self {
+        Writes::Now {
+            transaction,
+            dialect,
+            statements: 0,
+        }
+    }
+
+    /// Statements gathered for MySQL.
+    pub(crate) fn script() -> Self {
+        Writes::Script {
+            text: String::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Writes::Now { dialect, .. } => *dialect,
+            Writes::Script { .. } => Dialect::MySql,
+        }
+    }
+
+    /// Statements written so far.
+    pub(crate) fn statements(&self) -> usize {
+        match self {
+            Writes::Now { statements, .. } => *statements,
+            Writes::Script { checks, .. } => checks.len(),
+        }
+    }
+
+    /// Writes `query`, whose count must be `check`'s when it has one.
+    async fn write(&mut self, query: Query, check: Check) -> Result<(), StoreError> {
+        match self {
+            Writes::Now {
+                transaction,
+                dialect,
+                statements,
+            } => {
+                let changed = execute(*transaction, *dialect, query).await?;
+                *statements += 1;
+                verify(check, changed)
+            }
+            Writes::Script { text, checks } => {
+                text.push_str(&query.inline_mysql()?);
+                text.push_str(";\n");
+                checks.push(check);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes `query`, whatever it reports.
+    pub(crate) async fn unchecked(&mut self, query: Query) -> Result<(), StoreError> {
+        self.write(query, None).await
+    }
+
+    /// Writes `query`, which must report `expected` rows; `conflict` makes the error otherwise.
+    pub(crate) async fn checked(
+        &mut self,
+        query: Query,
+        expected: u64,
+        conflict: Conflict,
+    ) -> Result<(), StoreError> {
+        self.write(query, Some((expected, conflict))).await
+    }
+
+    /// Inserts `rows` into `table` in as few statements as the bind limit allows.
+    pub(crate) async fn insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), StoreError> {
+        for query in insert_statements(table, columns, rows) {
+            self.unchecked(query).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends what [`Writes::script`] gathered in one transaction on a connection of `pool`:
+    /// BEGIN, the text, then COMMIT once every count checked out; returns the round trips.
+    /// Anything else leaves nothing behind: sqlx rolls back a transaction it did not commit.
+    ///
+    /// # Errors
+    /// The first check that failed, or the database's error.
+    pub(crate) async fn send(self, pool: &sqlx::MySqlPool) -> Result<usize, StoreError> {
+        let Writes::Script { text, checks } = self else {
+            return Err(StoreError::Internal(
+                "only gathered statements are sent".to_owned(),
+            ));
+        };
+        if checks.is_empty() {
+            return Ok(0);
+        }
+        let sqlx_error = |error| translate(DbErr::Exec(RuntimeErr::SqlxError(error)));
+        let mut transaction = pool.begin().await.map_err(sqlx_error)?;
+        {
+            let mut results = sqlx::raw_sql(&text).fetch_many(&mut *transaction);
+            let mut checks = checks.into_iter();
+            while let Some(item) = results.try_next().await.map_err(sqlx_error)? {
+                if let sqlx::Either::Left(result) = item {
+                    let check = checks.next().ok_or_else(|| {
+                        StoreError::Internal("more results than statements came back".to_owned())
+                    })?;
+                    verify(check, result.rows_affected())?;
+                }
+            }
+            if checks.next().is_some() {
+                return Err(StoreError::Internal(
+                    "fewer results than statements came back".to_owned(),
+                ));
+            }
+        }
+        transaction.commit().await.map_err(sqlx_error)?;
+        Ok(3)
+    }
+
+    /// Updates `rows` of `table` where each still has its loaded version, and bumps the
+    /// version, with one statement per [`UPDATE_ROWS_MAX`] rows:
+    ///
+    /// ```sql
+    /// UPDATE t SET c = CASE WHEN k = ? THEN ? … END, …, version = version + 1
+    /// WHERE (k = ? AND version = ?) OR …
+    /// ```
+    ///
+    /// SQLite's form (MySQL's is [`Writes::upsert_versioned`]): an upsert there counts a row it
+    /// inserted like one it updated, so it could not tell a gone row. A statement that matches
+    /// fewer rows than it names met a concurrent writer.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when a row is missing or has another version; the caller rolls
+    /// back.
+    pub(crate) async fn update_versioned(
+        &mut self,
+        table: &str,
+        key_columns: &[&str],
+        columns: &[&str],
+        rows: Vec<VersionedRow>,
+    ) -> Result<(), StoreError> {
+        for chunk in rows.chunks(UPDATE_ROWS_MAX) {
+            let mut query = Query::new(&format!("UPDATE {table} SET "));
+            for (column_index, column) in columns.iter().enumerate() {
+                query.sql(&format!("{column} = CASE"));
+                for row in chunk {
+                    query.sql(" WHEN ");
+                    key_condition(&mut query, key_columns, &row.key);
+                    query.sql(" THEN ").bind(row.values[column_index].clone());
+                }
+                query.sql(" END, ");
+            }
+            query.sql("version = version + 1 WHERE ");
+            for (index, row) in chunk.iter().enumerate() {
+                if index > 0 {
+                    query.sql(" OR ");
+                }
+                query.sql("(");
+                key_condition(&mut query, key_columns, &row.key);
+                query
+                    .sql(" AND version = ")
+                    .bind(row.loaded_version)
+                    .sql(")");
+            }
+            let named = chunk.len() as u64;
+            let table = table.to_owned();
+            let conflict: Conflict = Box::new(move |matched| {
+                StoreError::Conflict(format!(
+                    "{table}: {} of {named} rows changed since they were loaded",
+                    named - matched.min(named),
+                ))
+            });
+            self.checked(query, named, conflict).await?;
+        }
+        Ok(())
+    }
+
+    /// MySQL's form of [`Writes::update_versioned`]: `rows` are whole rows (every column of
+    /// `columns`, the key and `version` among them) stored with their loaded version plus one,
+    /// written as
+    ///
+    /// ```sql
+    /// INSERT INTO t (k, c, …, version) VALUES (…), …
+    /// ON DUPLICATE KEY UPDATE c = IF(version = VALUES(version) - 1, VALUES(c), c), …,
+    ///   version = IF(version = VALUES(version) - 1, VALUES(version), version)
+    /// ```
+    ///
+    /// Each row costs its primary-key look-up and one guard per column, where the CASE form
+    /// tests every row's key in every column's CASE: for batches of 250 holds MariaDB spent a
+    /// third of the CASE form's CPU on this one (`docs/benchmarks.md`). `version` comes last
+    /// because MySQL assigns left to right, so every guard still sees the loaded version.
+    ///
+    /// The server counts 2 for a row it updated, 1 for one it left as it was (another version:
+    /// the connection reports found rows) and 1 for one it inserted (a row that was gone), so
+    /// anything but twice the rows is a conflict; the caller rolls back, the inserted row too.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when a row is missing or has another version.
+    pub(crate) async fn upsert_versioned(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        updated: &[&str],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), StoreError> {
+        let guard = "version = VALUES(version) - 1";
+        let mut assignments: Vec<String> = updated
+            .iter()
+            .map(|column| format!("{column} = IF({guard}, VALUES({column}), {column})"))
+            .collect();
+        assignments.push(format!("version = IF({guard}, VALUES(version), version)"));
+        let on_duplicate = format!(" ON DUPLICATE KEY UPDATE {}", assignments.join(", "));
+        let rows_per_statement = (BIND_VALUES_MAX / columns.len()).max(1);
+        for chunk in rows.chunks(rows_per_statement) {
+            let mut query = Query::new(&format!(
+                "INSERT INTO {table} ({}) VALUES ",
+                columns.join(", ")
+            ));
+            for (index, row) in chunk.iter().enumerate() {
+                if index > 0 {
+                    query.sql(", ");
+                }
+                query.bind_tuple(row.iter().cloned());
+            }
+            query.sql(&on_duplicate);
+            let expected = 2 * chunk.len() as u64;
+            let named = chunk.len();
+            let table = table.to_owned();
+            let conflict: Conflict = Box::new(move |changes| {
+                StoreError::Conflict(format!(
+                    "{table}: {} of {named} rows changed since they were loaded",
+                    expected.saturating_sub(changes).div_ceil(2),
+                ))
+            });
+            self.checked(query, expected, conflict).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `Ok` unless `check` expects another count than `changed`.
+fn verify(check: Check, changed: u64) -> Result<(), StoreError> {
+    match check {
+        Some((expected, conflict)) if changed != expected => Err(conflict(changed)),
+        _ => Ok(()),
+    }
+}
+
+/// One row of a version-checked bulk UPDATE.
+#[derive(Debug)]
+pub(crate) struct VersionedRow {
+    /// Values of the key columns.
+    pub key: Vec<Value>,
+    /// The version the row was loaded with; the update applies only if it is still stored.
+    pub loaded_version: i64,
+    /// New values of the updated columns.
+    pub values: Vec<Value>,
+}
+
+/// `k1 = ? AND k2 = ?`.
+fn key_condition(query: &mut Query, key_columns: &[&str], key: &[Value]) {
+    for (index, (column, value)) in key_columns.iter().zip(key).enumerate() {
+        if index > 0 {
+            query.sql(" AND ");
+        }
+        query.sql(&format!("{column} = ")).bind(value.clone());
+    }
+}
