@@ -112,7 +112,7 @@ impl Default for KafkaSettings {
             dead_letter_topic: "order-events-v1.DLT".to_owned(),
             wallet_events_topic: "wallet-events-v1".to_owned(),
             batch_size_max: 500,
-            batch_wait_ms_max: 20,
+            batch_wait_ms_max: 0,
             apply_lanes: 2,
             session_timeout_ms: 10_000,
             group_instance_id: None,
@@ -420,7 +420,7 @@ mod tests {
         assert_eq!(settings.dead_letter_topic, "order-events-v1.DLT");
         assert_eq!(settings.wallet_events_topic, "wallet-events-v1");
         assert_eq!(settings.batch_size_max, 500);
-        assert_eq!(settings.batch_wait_ms_max, 20);
+        assert_eq!(settings.batch_wait_ms_max, 0);
         settings.validate().unwrap();
     }
 
