@@ -13,6 +13,12 @@ use crate::error::translate;
 /// and small enough that a statement stays a few hundred kilobytes.
 pub(crate) const BIND_VALUES_MAX: usize = 16_000;
 
+/// About the most bytes of one INSERT's values as literals (a row larger than this goes alone):
+/// the outbox's rows hold up to a thousand events' JSON each, and a unit of work of many
+/// thousand events made one statement of tens of megabytes, past the server's
+/// `max_allowed_packet`.
+pub(crate) const STATEMENT_BYTES_MAX: usize = 1 << 20;
+
 /// Most keys in one `IN (…)` list of a read.
 pub(crate) const IN_LIST_KEYS_MAX: usize = 500;
 
@@ -173,20 +179,28 @@ pub(crate) fn insert_statements(
     rows: Vec<Vec<Value>>,
 ) -> Vec<Query> {
     let rows_per_statement = (BIND_VALUES_MAX / columns.len()).max(1);
-    let mut statements = Vec::new();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut query = Query::new(&format!(
-            "INSERT INTO {table} ({}) VALUES ",
-            columns.join(", ")
-        ));
-        for (index, row) in rows.by_ref().take(rows_per_statement).enumerate() {
-            if index > 0 {
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut statements: Vec<Query> = Vec::new();
+    let (mut rows_in_last, mut bytes_in_last) = (0, 0);
+    for row in rows {
+        let bytes: usize = row.iter().map(literal_len_estimate).sum();
+        let fits = rows_in_last > 0
+            && rows_in_last < rows_per_statement
+            && bytes_in_last + bytes <= STATEMENT_BYTES_MAX;
+        match statements.last_mut() {
+            Some(query) if fits => {
                 query.sql(", ");
             }
+            _ => {
+                statements.push(Query::new(&head));
+                (rows_in_last, bytes_in_last) = (0, 0);
+            }
+        }
+        if let Some(query) = statements.last_mut() {
             query.bind_tuple(row);
         }
-        statements.push(query);
+        rows_in_last += 1;
+        bytes_in_last += bytes;
     }
     statements
 }
@@ -264,6 +278,55 @@ fn is_plain(string: &str) -> bool {
         .all(|byte| (b' '..=b'~').contains(&byte) && byte != b'\'' && byte != b'\\')
 }
 
+/// Most bytes of one multi-statement text before the next statement starts another. A text
+/// may pass it by one statement, and the builders keep a statement under about a megabyte
+/// ([`BIND_VALUES_MAX`], the outbox's events per row), so a text stays under MySQL's smallest
+/// default `max_allowed_packet` (4 MB; MariaDB's is 16 MB) whatever the batch size.
+pub(crate) const TEXT_BYTES_MAX: usize = 2 << 20;
+
+/// Statements joined by `;` into as few texts as fit [`TEXT_BYTES_MAX`] each, in order: what
+/// one round trip sends on MySQL.
+#[derive(Debug)]
+pub(crate) struct Texts {
+    texts: Vec<String>,
+    bytes_max: usize,
+}
+
+impl Default for Texts {
+    fn default() -> Self {
+        Texts::with_limit(TEXT_BYTES_MAX)
+    }
+}
+
+impl Texts {
+    pub(crate) fn with_limit(bytes_max: usize) -> Self {
+        Texts {
+            texts: Vec::new(),
+            bytes_max,
+        }
+    }
+
+    /// Appends `statement`, to the last text unless that would take it past the limit.
+    pub(crate) fn push(&mut self, statement: &str) {
+        match self.texts.last_mut() {
+            Some(text) if text.len() + statement.len() < self.bytes_max => {
+                text.push_str(statement);
+                text.push_str(";\n");
+            }
+            _ => {
+                let mut text = String::with_capacity(statement.len().max(self.bytes_max / 4));
+                text.push_str(statement);
+                text.push_str(";\n");
+                self.texts.push(text);
+            }
+        }
+    }
+
+    pub(crate) fn into_texts(self) -> Vec<String> {
+        self.texts
+    }
+}
+
 /// `(?, ?, …)` of `count` placeholders bound to `values`, for `IN` lists.
 pub(crate) fn in_list(query: &mut Query, values: impl IntoIterator<Item = Value>) {
     query.bind_tuple(values);
@@ -274,6 +337,52 @@ mod tests {
     use rust_decimal::Decimal;
 
     use super::*;
+
+    #[test]
+    fn an_insert_is_cut_at_the_bind_limit_and_at_a_megabyte() {
+        let small = |count: usize| -> Vec<Vec<Value>> {
+            (0..count)
+                .map(|index| vec![Value::from(index as i64)])
+                .collect()
+        };
+        let sizes = |statements: Vec<Query>| -> Vec<usize> {
+            statements.iter().map(|query| query.values.len()).collect()
+        };
+        assert_eq!(sizes(insert_statements("t", &["a"], small(3))), [3]);
+        assert_eq!(
+            sizes(insert_statements("t", &["a"], small(BIND_VALUES_MAX + 1))),
+            [BIND_VALUES_MAX, 1]
+        );
+        let large = "x".repeat(STATEMENT_BYTES_MAX / 3);
+        let rows: Vec<Vec<Value>> = (0..5).map(|_| vec![Value::from(large.as_str())]).collect();
+        // Each estimated at two thirds of the limit (a string may go as hex: twice its length).
+        assert_eq!(sizes(insert_statements("t", &["a"], rows)), [1, 1, 1, 1, 1]);
+        assert!(insert_statements("t", &["a"], Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn statements_fill_texts_up_to_the_limit_in_order() {
+        let mut texts = Texts::with_limit(20);
+        for statement in [
+            "SELECT 1",
+            "SELECT 22",
+            "SELECT 333",
+            "SELECT 'a long one'",
+            "SELECT 5",
+        ] {
+            texts.push(statement);
+        }
+        assert_eq!(
+            texts.into_texts(),
+            [
+                "SELECT 1;\nSELECT 22;\n",
+                "SELECT 333;\n",
+                "SELECT 'a long one';\n",
+                "SELECT 5;\n"
+            ]
+        );
+        assert!(Texts::default().into_texts().is_empty());
+    }
 
     #[test]
     fn mysql_literals_need_no_escaping() {

@@ -16,7 +16,7 @@ use wallet_migrations::{Migrator, MigratorTrait};
 
 use crate::dialect::Dialect;
 use crate::error::translate;
-use crate::statements::Query;
+use crate::statements::{Query, Texts};
 
 /// Longest wait to open a connection to the database.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -199,8 +199,9 @@ impl SqlStore {
     /// Runs several reads and returns each one's rows, in order.
     ///
     /// On MySQL they go as one text of several statements on one connection: one round trip
-    /// (sqlx enables multi-statement texts), where a query each cost a batch's load four or
-    /// five. On SQLite, which has no such text, one after the other.
+    /// (sqlx enables multi-statement texts; several for reads of megabytes, [`Texts`]), where
+    /// a query each cost a batch's load four or five. On SQLite, which has no such text, one
+    /// after the other.
     pub(crate) async fn query_each(
         &self,
         queries: Vec<Query>,
@@ -213,12 +214,12 @@ impl SqlStore {
             }
             return Ok(found);
         }
-        self.count_statements(1);
-        let mut text = String::new();
+        let mut texts = Texts::default();
         for query in &queries {
-            text.push_str(&query.inline_mysql()?);
-            text.push_str(";\n");
+            texts.push(&query.inline_mysql()?);
         }
+        let texts = texts.into_texts();
+        self.count_statements(texts.len());
         let sqlx_error = |error| translate(DbErr::Query(RuntimeErr::SqlxError(error)));
         let mut connection = self
             .connection
@@ -226,14 +227,16 @@ impl SqlStore {
             .acquire()
             .await
             .map_err(sqlx_error)?;
-        let mut results = sqlx::raw_sql(&text).fetch_many(&mut *connection);
-        // Each statement's rows come first, then its result: the end of its set.
         let mut found = Vec::with_capacity(queries.len());
-        let mut rows = Vec::new();
-        while let Some(item) = results.try_next().await.map_err(sqlx_error)? {
-            match item {
-                sqlx::Either::Left(_) => found.push(std::mem::take(&mut rows)),
-                sqlx::Either::Right(row) => rows.push(QueryResult::from(row)),
+        for text in &texts {
+            let mut results = sqlx::raw_sql(text).fetch_many(&mut *connection);
+            // Each statement's rows come first, then its result: the end of its set.
+            let mut rows = Vec::new();
+            while let Some(item) = results.try_next().await.map_err(sqlx_error)? {
+                match item {
+                    sqlx::Either::Left(_) => found.push(std::mem::take(&mut rows)),
+                    sqlx::Either::Right(row) => rows.push(QueryResult::from(row)),
+                }
             }
         }
         if found.len() != queries.len() {

@@ -15,7 +15,9 @@ use wallet_domain::ports::StoreError;
 
 use crate::dialect::Dialect;
 use crate::error::translate;
-use crate::statements::{BIND_VALUES_MAX, Query, UPDATE_ROWS_MAX, execute, insert_statements};
+use crate::statements::{
+    BIND_VALUES_MAX, Query, Texts, UPDATE_ROWS_MAX, execute, insert_statements,
+};
 
 /// The error of a statement that reported `changed` rows instead of the count it must.
 pub(crate) type Conflict = Box<dyn FnOnce(u64) -> StoreError + Send>;
@@ -32,8 +34,8 @@ pub(crate) enum Writes<'a> {
         dialect: Dialect,
         statements: usize,
     },
-    /// Gathered into one MySQL text, sent by [`Writes::send`].
-    Script { text: String, checks: Vec<Check> },
+    /// Gathered into MySQL texts, sent by [`Writes::send`].
+    Script { texts: Texts, checks: Vec<Check> },
 }
 
 impl<'a> Writes<'a> {
@@ -49,7 +51,7 @@ impl<'a> Writes<'a> {
     /// Statements gathered for MySQL.
     pub(crate) fn script() -> Self {
         Writes::Script {
-            text: String::new(),
+            texts: Texts::default(),
             checks: Vec::new(),
         }
     }
@@ -81,9 +83,8 @@ impl<'a> Writes<'a> {
                 *statements += 1;
                 verify(check, changed)
             }
-            Writes::Script { text, checks } => {
-                text.push_str(&query.inline_mysql()?);
-                text.push_str(";\n");
+            Writes::Script { texts, checks } => {
+                texts.push(&query.inline_mysql()?);
                 checks.push(check);
                 Ok(())
             }
@@ -119,13 +120,14 @@ impl<'a> Writes<'a> {
     }
 
     /// Sends what [`Writes::script`] gathered in one transaction on a connection of `pool`:
-    /// BEGIN, the text, then COMMIT once every count checked out; returns the round trips.
-    /// Anything else leaves nothing behind: sqlx rolls back a transaction it did not commit.
+    /// BEGIN, the text (several for a batch of megabytes, [`Texts`]), then COMMIT once every
+    /// count checked out; returns the round trips. Anything else leaves nothing behind: sqlx
+    /// rolls back a transaction it did not commit.
     ///
     /// # Errors
     /// The first check that failed, or the database's error.
     pub(crate) async fn send(self, pool: &sqlx::MySqlPool) -> Result<usize, StoreError> {
-        let Writes::Script { text, checks } = self else {
+        let Writes::Script { texts, checks } = self else {
             return Err(StoreError::Internal(
                 "only gathered statements are sent".to_owned(),
             ));
@@ -134,10 +136,12 @@ impl<'a> Writes<'a> {
             return Ok(0);
         }
         let sqlx_error = |error| translate(DbErr::Exec(RuntimeErr::SqlxError(error)));
+        let texts = texts.into_texts();
+        let round_trips = texts.len() + 2;
         let mut transaction = pool.begin().await.map_err(sqlx_error)?;
-        {
-            let mut results = sqlx::raw_sql(&text).fetch_many(&mut *transaction);
-            let mut checks = checks.into_iter();
+        let mut checks = checks.into_iter();
+        for text in &texts {
+            let mut results = sqlx::raw_sql(text).fetch_many(&mut *transaction);
             while let Some(item) = results.try_next().await.map_err(sqlx_error)? {
                 if let sqlx::Either::Left(result) = item {
                     let check = checks.next().ok_or_else(|| {
@@ -146,14 +150,14 @@ impl<'a> Writes<'a> {
                     verify(check, result.rows_affected())?;
                 }
             }
-            if checks.next().is_some() {
-                return Err(StoreError::Internal(
-                    "fewer results than statements came back".to_owned(),
-                ));
-            }
+        }
+        if checks.next().is_some() {
+            return Err(StoreError::Internal(
+                "fewer results than statements came back".to_owned(),
+            ));
         }
         transaction.commit().await.map_err(sqlx_error)?;
-        Ok(3)
+        Ok(round_trips)
     }
 
     /// Updates `rows` of `table` where each still has its loaded version, and bumps the

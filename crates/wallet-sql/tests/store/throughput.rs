@@ -1,6 +1,6 @@
 //! What one batch of 500 order events costs on MariaDB: the number of round trips (asserted:
 //! it must not grow with the batch) and the wall time (printed, not asserted; run with
-//! `--nocapture` to see it).
+//! `--nocapture` to see it), and a unit of work of megabytes, which is sent in several texts.
 
 use std::time::Instant;
 
@@ -119,3 +119,38 @@ async fn a_batch_of_500_events_costs_a_constant_number_of_round_trips() {
     assert_eq!(store.audit(None).await.unwrap(), vec![]);
     database.cleanup().await;
 }
+
+/// A unit of work of megabytes (60,000 first deposits: accounts, ledger entries and the outbox's
+/// events, more than MariaDB's default `max_allowed_packet` of 16 MB as one text) is sent as
+/// several texts within one transaction, each far below that limit, and all of it is committed.
+async fn a_commit_of_megabytes_goes_as_several_texts(database: &TestDatabase) {
+    const DEPOSITS: usize = 60_000;
+    let store = database.store();
+    let now = at("2026-05-01T09:00:00Z");
+    let mut book = WalletBook::new(Default::default(), Currency::BRL);
+    for index in 0..DEPOSITS {
+        book.deposit(&cash(&format!("large-{index:05}"), "10.00"), now)
+            .unwrap();
+    }
+    let before = store.statements_sent();
+
+    store.commit(book.into_changes()).await.unwrap();
+
+    let round_trips = store.statements_sent() - before;
+    if store.backend_name() == "mysql" {
+        assert!(
+            (10..=40).contains(&round_trips),
+            "BEGIN, several texts and COMMIT: {round_trips}"
+        );
+    }
+    let mut request = LoadRequest::default();
+    for index in [0, DEPOSITS / 2, DEPOSITS - 1] {
+        request
+            .users
+            .insert(crate::support::user(&format!("large-{index:05}")));
+    }
+    let snapshot = store.load(&request).await.unwrap();
+    assert_eq!(snapshot.accounts.len(), 3);
+    assert_eq!(store.audit(None).await.unwrap(), vec![]);
+}
+crate::on_both_backends!(a_commit_of_megabytes_goes_as_several_texts);
