@@ -19,7 +19,7 @@ use crate::obligations::{DATE_FORMAT, date};
 use crate::reader::ACTIVE_STATUSES;
 use crate::rows;
 use crate::statements::{IN_LIST_KEYS_MAX, Query, in_list, insert_rows};
-use crate::writes::{Conflict, Writes};
+use crate::writes::Writes;
 
 /// Most holders or entitlements one page returns, whatever the caller asks: the use case's
 /// batch bound, so a page is never shorter than a batch that is not the last.
@@ -363,15 +363,13 @@ pub(crate) async fn write_entitlements(
                 .bind(action_id)
                 .sql(" AND paid_at IS NULL AND user_id IN ");
             in_list(&mut query, chunk.iter().map(|user| Value::from(*user)));
-            let named = chunk.len() as u64;
+            let named = chunk.len();
             let action_id = action_id.to_owned();
-            let conflict: Conflict = Box::new(move |changed| {
-                StoreError::Conflict(format!(
-                    "{} of {named} entitlements of {action_id} are paid already",
-                    named - changed.min(named),
-                ))
-            });
-            writes.checked(query, named, conflict).await?;
+            writes
+                .each_row(query, named as u64, move |missing| {
+                    format!("{missing} of {named} entitlements of {action_id} are paid already")
+                })
+                .await?;
         }
     }
     Ok(())

@@ -12,7 +12,7 @@ use wallet_domain::{Obligation, OrderId, UserId};
 use crate::SqlStore;
 use crate::dialect::{Dialect, corrupt, get};
 use crate::statements::{IN_LIST_KEYS_MAX, Query, in_list};
-use crate::writes::{Conflict, Writes};
+use crate::writes::Writes;
 
 /// Most obligations one settlement query returns, whatever the caller asks.
 pub const DUE_OBLIGATIONS_MAX: u32 = 10_000;
@@ -163,14 +163,12 @@ pub(crate) async fn write(
                 .sql(" WHERE obligation_key IN ");
             in_list(&mut query, chunk.iter().map(|key| Value::from(*key)));
             query.sql(" AND settled_at IS NULL");
-            let named = chunk.len() as u64;
-            let conflict: Conflict = Box::new(move |changed| {
-                StoreError::Conflict(format!(
-                    "{} of {named} obligations are settled already",
-                    named - changed.min(named),
-                ))
-            });
-            writes.checked(query, named, conflict).await?;
+            let named = chunk.len();
+            writes
+                .each_row(query, named as u64, move |missing| {
+                    format!("{missing} of {named} obligations are settled already")
+                })
+                .await?;
         }
     }
     Ok(())

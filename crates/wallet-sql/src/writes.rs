@@ -106,6 +106,19 @@ impl<'a> Writes<'a> {
         self.write(query, Some((expected, conflict))).await
     }
 
+    /// Writes `query`, which must change each of the `rows` it names; otherwise a conflict
+    /// that `describe` words from how many it did not change.
+    pub(crate) async fn each_row(
+        &mut self,
+        query: Query,
+        rows: u64,
+        describe: impl FnOnce(u64) -> String + Send + 'static,
+    ) -> Result<(), StoreError> {
+        let conflict: Conflict =
+            Box::new(move |changed| StoreError::Conflict(describe(rows - changed.min(rows))));
+        self.checked(query, rows, conflict).await
+    }
+
     /// Inserts `rows` into `table` in as few statements as the bind limit allows.
     pub(crate) async fn insert(
         &mut self,
@@ -205,15 +218,12 @@ impl<'a> Writes<'a> {
                     .bind(row.loaded_version)
                     .sql(")");
             }
-            let named = chunk.len() as u64;
+            let named = chunk.len();
             let table = table.to_owned();
-            let conflict: Conflict = Box::new(move |matched| {
-                StoreError::Conflict(format!(
-                    "{table}: {} of {named} rows changed since they were loaded",
-                    named - matched.min(named),
-                ))
-            });
-            self.checked(query, named, conflict).await?;
+            self.each_row(query, named as u64, move |missing| {
+                format!("{table}: {missing} of {named} rows changed since they were loaded")
+            })
+            .await?;
         }
         Ok(())
     }
