@@ -2,12 +2,12 @@
 //! database.
 //!
 //! On MySQL they are gathered into one text of several statements and sent between BEGIN and
-//! COMMIT ([`Writes::send`]): three round trips for any unit of work, where a round trip per
-//! statement cost a batch of events about fourteen, each waiting for the server's thread and
-//! then the lane's to be scheduled on two busy cores. Every statement's count still comes back
-//! on its own and is checked before COMMIT, so a version guard that did not hold rolls the
-//! transaction back as before. SQLite has no such text: there each statement runs at once in
-//! the transaction and is checked then.
+//! COMMIT ([`Writes::send`]): three round trips for a batch of events (a unit of work of
+//! megabytes takes a text per 2 MiB), where a round trip per statement cost a batch about
+//! fourteen, each waiting for the server's thread and then the lane's to be scheduled on two
+//! busy cores. Every statement's count still comes back on its own and is checked before
+//! COMMIT, so a version guard that did not hold rolls the transaction back as before. SQLite
+//! has no such text: there each statement runs at once in the transaction and is checked then.
 
 use futures::TryStreamExt;
 use sea_orm::{DatabaseTransaction, DbErr, RuntimeErr, Value, sqlx};
@@ -20,7 +20,7 @@ use crate::statements::{
 };
 
 /// The error of a statement that reported `changed` rows instead of the count it must.
-pub(crate) type Conflict = Box<dyn FnOnce(u64) -> StoreError + Send>;
+type Conflict = Box<dyn FnOnce(u64) -> StoreError + Send>;
 
 /// What a statement must report: nothing (appends, whose failure is an error of its own), or
 /// exactly a count.
