@@ -3,7 +3,8 @@
 //!
 //! Both backends use `?` placeholders, so one text serves both; only upserts differ.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::sqlx::mysql::{MySqlQueryResult, MySqlRow};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, Value, sqlx};
 use wallet_domain::ports::StoreError;
 
 use crate::dialect::Dialect;
@@ -306,18 +307,17 @@ impl Texts {
         }
     }
 
-    /// Appends `statement`, to the last text unless that would take it past the limit.
-    pub(crate) fn push(&mut self, statement: &str) {
+    /// Appends `statement`, to the last text unless that would take it past the limit; a new
+    /// text starts as the statement itself, without a copy.
+    pub(crate) fn push(&mut self, mut statement: String) {
         match self.texts.last_mut() {
             Some(text) if text.len() + statement.len() < self.bytes_max => {
-                text.push_str(statement);
+                text.push_str(&statement);
                 text.push_str(";\n");
             }
             _ => {
-                let mut text = String::with_capacity(statement.len().max(self.bytes_max / 4));
-                text.push_str(statement);
-                text.push_str(";\n");
-                self.texts.push(text);
+                statement.push_str(";\n");
+                self.texts.push(statement);
             }
         }
     }
@@ -325,6 +325,28 @@ impl Texts {
     pub(crate) fn into_texts(self) -> Vec<String> {
         self.texts
     }
+}
+
+/// Sends each of `texts` on `connection` and hands `each` every result, in order: a row, or
+/// the end of one statement's results (its count). Stops at the first error, the server's or
+/// `each`'s.
+pub(crate) async fn run_texts(
+    connection: &mut sqlx::MySqlConnection,
+    texts: &[String],
+    mut each: impl FnMut(sqlx::Either<MySqlQueryResult, MySqlRow>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    use futures::TryStreamExt;
+    for text in texts {
+        let mut results = sqlx::raw_sql(text).fetch_many(&mut *connection);
+        while let Some(item) = results
+            .try_next()
+            .await
+            .map_err(|error| translate(DbErr::Exec(RuntimeErr::SqlxError(error))))?
+        {
+            each(item)?;
+        }
+    }
+    Ok(())
 }
 
 /// `(?, ?, …)` of `count` placeholders bound to `values`, for `IN` lists.
@@ -370,7 +392,7 @@ mod tests {
             "SELECT 'a long one'",
             "SELECT 5",
         ] {
-            texts.push(statement);
+            texts.push(statement.to_owned());
         }
         assert_eq!(
             texts.into_texts(),

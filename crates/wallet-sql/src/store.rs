@@ -16,7 +16,7 @@ use wallet_migrations::{Migrator, MigratorTrait};
 
 use crate::dialect::Dialect;
 use crate::error::translate;
-use crate::statements::{Query, Texts};
+use crate::statements::{Query, Texts, run_texts};
 
 /// Longest wait to open a connection to the database.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -206,7 +206,6 @@ impl SqlStore {
         &self,
         queries: Vec<Query>,
     ) -> Result<Vec<Vec<QueryResult>>, StoreError> {
-        use futures::TryStreamExt;
         if self.dialect == Dialect::Sqlite || queries.len() < 2 {
             let mut found = Vec::with_capacity(queries.len());
             for query in queries {
@@ -216,29 +215,27 @@ impl SqlStore {
         }
         let mut texts = Texts::default();
         for query in &queries {
-            texts.push(&query.inline_mysql()?);
+            texts.push(query.inline_mysql()?);
         }
         let texts = texts.into_texts();
         self.count_statements(texts.len());
-        let sqlx_error = |error| translate(DbErr::Query(RuntimeErr::SqlxError(error)));
         let mut connection = self
             .connection
             .get_mysql_connection_pool()
             .acquire()
             .await
-            .map_err(sqlx_error)?;
+            .map_err(|error| translate(DbErr::Query(RuntimeErr::SqlxError(error))))?;
         let mut found = Vec::with_capacity(queries.len());
-        for text in &texts {
-            let mut results = sqlx::raw_sql(text).fetch_many(&mut *connection);
-            // Each statement's rows come first, then its result: the end of its set.
-            let mut rows = Vec::new();
-            while let Some(item) = results.try_next().await.map_err(sqlx_error)? {
-                match item {
-                    sqlx::Either::Left(_) => found.push(std::mem::take(&mut rows)),
-                    sqlx::Either::Right(row) => rows.push(QueryResult::from(row)),
-                }
+        // Each statement's rows come first, then its result: the end of its set.
+        let mut rows = Vec::new();
+        run_texts(&mut connection, &texts, |item| {
+            match item {
+                sqlx::Either::Left(_) => found.push(std::mem::take(&mut rows)),
+                sqlx::Either::Right(row) => rows.push(QueryResult::from(row)),
             }
-        }
+            Ok(())
+        })
+        .await?;
         if found.len() != queries.len() {
             return Err(StoreError::Internal(format!(
                 "{} reads sent in one text, {} results came back",

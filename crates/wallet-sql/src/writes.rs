@@ -9,14 +9,13 @@
 //! COMMIT, so a version guard that did not hold rolls the transaction back as before. SQLite
 //! has no such text: there each statement runs at once in the transaction and is checked then.
 
-use futures::TryStreamExt;
 use sea_orm::{DatabaseTransaction, DbErr, RuntimeErr, Value, sqlx};
 use wallet_domain::ports::StoreError;
 
 use crate::dialect::Dialect;
 use crate::error::translate;
 use crate::statements::{
-    BIND_VALUES_MAX, Query, Texts, UPDATE_ROWS_MAX, execute, insert_statements,
+    BIND_VALUES_MAX, Query, Texts, UPDATE_ROWS_MAX, execute, insert_statements, run_texts,
 };
 
 /// The error of a statement that reported `changed` rows instead of the count it must.
@@ -84,7 +83,7 @@ impl<'a> Writes<'a> {
                 verify(check, changed)
             }
             Writes::Script { texts, checks } => {
-                texts.push(&query.inline_mysql()?);
+                texts.push(query.inline_mysql()?);
                 checks.push(check);
                 Ok(())
             }
@@ -153,17 +152,16 @@ impl<'a> Writes<'a> {
         let round_trips = texts.len() + 2;
         let mut transaction = pool.begin().await.map_err(sqlx_error)?;
         let mut checks = checks.into_iter();
-        for text in &texts {
-            let mut results = sqlx::raw_sql(text).fetch_many(&mut *transaction);
-            while let Some(item) = results.try_next().await.map_err(sqlx_error)? {
-                if let sqlx::Either::Left(result) = item {
-                    let check = checks.next().ok_or_else(|| {
-                        StoreError::Internal("more results than statements came back".to_owned())
-                    })?;
-                    verify(check, result.rows_affected())?;
-                }
+        run_texts(&mut transaction, &texts, |item| match item {
+            sqlx::Either::Left(result) => {
+                let check = checks.next().ok_or_else(|| {
+                    StoreError::Internal("more results than statements came back".to_owned())
+                })?;
+                verify(check, result.rows_affected())
             }
-        }
+            sqlx::Either::Right(_) => Ok(()),
+        })
+        .await?;
         if checks.next().is_some() {
             return Err(StoreError::Internal(
                 "fewer results than statements came back".to_owned(),
