@@ -238,17 +238,18 @@ async fn main() -> std::process::ExitCode {
         eprintln!("3. raw SQL, {} events", events.len());
         match report.service_rows {
             Some(rows) => {
-                // One connection first (the reference of earlier rounds), then as many
-                // writers as the service has lanes, each on a fresh database.
-                for writers in [1, service_lanes()] {
+                // As many writers as the service has lanes, each pattern on a fresh database:
+                // the service's statements first, then the reference of earlier rounds.
+                for pattern in [raw_sql::Pattern::Text, raw_sql::Pattern::RoundTrips] {
                     let measured = async {
                         let database = seed::BenchDatabase::create().await?;
                         database.deposit(&day.deposits).await?;
+                        let writers = (service_lanes(), pattern);
                         raw_sql::run(&database, events, BATCH_SIZE_DEFAULT, rows, writers).await
                     };
                     match measured.await {
-                        Ok(raw) if writers == 1 => report.raw_one_writer = Some(raw),
-                        Ok(raw) => report.raw = Some(raw),
+                        Ok(raw) if pattern == raw_sql::Pattern::Text => report.raw = Some(raw),
+                        Ok(raw) => report.raw_reference = Some(raw),
                         Err(error) => report.failures.push(format!("measurement 3: {error}")),
                     }
                 }
