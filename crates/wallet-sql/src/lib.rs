@@ -15,7 +15,8 @@
 //!   retries from a fresh load.
 //! - **Few round trips**: a load is one query per table, a commit one multi-row statement per
 //!   table (bulk UPDATEs in chunks of 250 rows, INSERTs up to 16,000 bind values) plus BEGIN
-//!   and COMMIT, whatever the batch size.
+//!   and COMMIT, whatever the batch size; on MySQL the load's queries go as one text and the
+//!   commit's statements, BEGIN and COMMIT with them, as another: two round trips a batch.
 //!
 //! No sea-orm or sqlx type appears in this crate's public API.
 

@@ -161,7 +161,8 @@ impl SqlStore {
     }
 
     /// Statements sent to the database by this store and its clones since it was connected
-    /// (each a round trip; BEGIN and COMMIT included): for metrics and benchmarks.
+    /// (each a round trip, a text of several statements counting once; BEGIN and COMMIT sent
+    /// on their own included): for metrics and benchmarks.
     #[must_use]
     pub fn statements_sent(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)

@@ -1,13 +1,15 @@
 //! The statements of a commit, each with the count it must report, and how they reach the
 //! database.
 //!
-//! On MySQL they are gathered into one text of several statements and sent between BEGIN and
-//! COMMIT ([`Writes::send`]): three round trips for a batch of events (a unit of work of
+//! On MySQL they are gathered into one text of several statements, the transaction's START and
+//! COMMIT included ([`Writes::send`]): one round trip for a batch of events (a unit of work of
 //! megabytes takes a text per 2 MiB), where a round trip per statement cost a batch about
 //! fourteen, each waiting for the server's thread and then the lane's to be scheduled on two
-//! busy cores. Every statement's count still comes back on its own and is checked before
-//! COMMIT, so a version guard that did not hold rolls the transaction back as before. SQLite
-//! has no such text: there each statement runs at once in the transaction and is checked then.
+//! busy cores. The server runs a text to its end without waiting for the client, so a count
+//! that must hold is checked by the server itself: each such statement is followed by a guard
+//! that fails when `ROW_COUNT()` is another, and a statement that fails ends the text before
+//! its COMMIT. The client reads every count too and rolls back on the first error. SQLite has
+//! no such text: there each statement runs at once in the transaction and is checked then.
 
 use sea_orm::{DatabaseTransaction, DbErr, RuntimeErr, Value, sqlx};
 use wallet_domain::ports::StoreError;
@@ -33,8 +35,13 @@ pub(crate) enum Writes<'a> {
         dialect: Dialect,
         statements: usize,
     },
-    /// Gathered into MySQL texts, sent by [`Writes::send`].
-    Script { texts: Texts, checks: Vec<Check> },
+    /// Gathered into MySQL texts, sent by [`Writes::send`]; `checks` has one entry per
+    /// statement of the texts, guards and the transaction's own included.
+    Script {
+        texts: Texts,
+        checks: Vec<Check>,
+        statements: usize,
+    },
 }
 
 impl<'a> Writes<'a> {
@@ -52,6 +59,7 @@ impl<'a> Writes<'a> {
         Writes::Script {
             texts: Texts::default(),
             checks: Vec::new(),
+            statements: 0,
         }
     }
 
@@ -66,7 +74,7 @@ impl<'a> Writes<'a> {
     pub(crate) fn statements(&self) -> usize {
         match self {
             Writes::Now { statements, .. } => *statements,
-            Writes::Script { checks, .. } => checks.len(),
+            Writes::Script { statements, .. } => *statements,
         }
     }
 
@@ -82,9 +90,23 @@ impl<'a> Writes<'a> {
                 *statements += 1;
                 verify(check, changed)
             }
-            Writes::Script { texts, checks } => {
+            Writes::Script {
+                texts,
+                checks,
+                statements,
+            } => {
+                if *statements == 0 {
+                    texts.push("START TRANSACTION".to_owned());
+                    checks.push(None);
+                }
+                *statements += 1;
                 texts.push(query.inline_mysql()?);
+                let guard = check.as_ref().map(|(expected, _)| guard(*expected));
                 checks.push(check);
+                if let Some(guard) = guard {
+                    texts.push(guard);
+                    checks.push(None);
+                }
                 Ok(())
             }
         }
@@ -131,28 +153,32 @@ impl<'a> Writes<'a> {
         Ok(())
     }
 
-    /// Sends what [`Writes::script`] gathered in one transaction on a connection of `pool`:
-    /// BEGIN, the text (several for a batch of megabytes, [`Texts`]), then COMMIT once every
-    /// count checked out; returns the round trips. Anything else leaves nothing behind: sqlx
-    /// rolls back a transaction it did not commit.
+    /// Sends what [`Writes::script`] gathered, START TRANSACTION to COMMIT, on a connection
+    /// of `pool`; returns the round trips. A guard or statement that fails ends the text before
+    /// its COMMIT, and the transaction is then rolled back (or the connection closed when
+    /// that fails too), so nothing of it stays behind.
     ///
     /// # Errors
     /// The first check that failed, or the database's error.
     pub(crate) async fn send(self, pool: &sqlx::MySqlPool) -> Result<usize, StoreError> {
-        let Writes::Script { texts, checks } = self else {
+        let Writes::Script {
+            mut texts,
+            checks,
+            statements,
+        } = self
+        else {
             return Err(StoreError::Internal(
                 "only gathered statements are sent".to_owned(),
             ));
         };
-        if checks.is_empty() {
+        if statements == 0 {
             return Ok(0);
         }
-        let sqlx_error = |error| translate(DbErr::Exec(RuntimeErr::SqlxError(error)));
+        texts.push("COMMIT".to_owned());
         let texts = texts.into_texts();
-        let round_trips = texts.len() + 2;
-        let mut transaction = pool.begin().await.map_err(sqlx_error)?;
-        let mut checks = checks.into_iter();
-        run_texts(&mut transaction, &texts, |item| match item {
+        let mut connection = pool.acquire().await.map_err(sqlx_error)?;
+        let mut checks = checks.into_iter().chain([None]);
+        let ran = run_texts(&mut connection, &texts, |item| match item {
             sqlx::Either::Left(result) => {
                 let check = checks.next().ok_or_else(|| {
                     StoreError::Internal("more results than statements came back".to_owned())
@@ -161,14 +187,22 @@ impl<'a> Writes<'a> {
             }
             sqlx::Either::Right(_) => Ok(()),
         })
-        .await?;
+        .await;
+        if let Err(error) = ran {
+            let rollback = ["ROLLBACK".to_owned()];
+            if let Err(rollback) = run_texts(&mut connection, &rollback, |_| Ok(())).await {
+                // The server discards the transaction with the connection.
+                tracing::warn!(error = %rollback, "rollback after a failed commit failed");
+                connection.close_on_drop();
+            }
+            return Err(error);
+        }
         if checks.next().is_some() {
             return Err(StoreError::Internal(
                 "fewer results than statements came back".to_owned(),
             ));
         }
-        transaction.commit().await.map_err(sqlx_error)?;
-        Ok(round_trips)
+        Ok(texts.len())
     }
 
     /// Updates `rows` of `table` where each still has its loaded version, and bumps the
@@ -287,6 +321,21 @@ impl<'a> Writes<'a> {
         }
         Ok(())
     }
+}
+
+/// A statement that fails unless the one before it reported `expected` rows: the server runs
+/// a whole text without waiting for the client, so only a failing statement keeps it from
+/// reaching COMMIT. The subquery yields a second row, an error (1242), exactly when the count
+/// is another; MySQL and MariaDB count found rows for this connection as the client sees them.
+fn guard(expected: u64) -> String {
+    format!(
+        "SET @wallet_guard = (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE ROW_COUNT() <> \
+         {expected})"
+    )
+}
+
+fn sqlx_error(error: sqlx::Error) -> StoreError {
+    translate(DbErr::Exec(RuntimeErr::SqlxError(error)))
 }
 
 /// `Ok` unless `check` expects another count than `changed`.

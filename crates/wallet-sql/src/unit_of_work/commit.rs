@@ -1,7 +1,7 @@
 //! The statements of `WalletStore::commit`: a whole change set with a constant number of
 //! statements per table (multi-row INSERTs for new rows and appends, version-checked bulk
 //! writes of existing rows: guarded upserts on MySQL, CASE updates on SQLite), written through
-//! [`Writes`]: on MySQL a batch of 500 events is three round trips, on SQLite about a dozen.
+//! [`Writes`]: on MySQL a batch of 500 events is one round trip, on SQLite about a dozen.
 
 use sea_orm::Value;
 use wallet_domain::ports::StoreError;
