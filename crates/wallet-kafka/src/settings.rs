@@ -35,6 +35,10 @@ pub struct KafkaSettings {
     pub batch_size_max: usize,
     /// Longest wait for a batch to fill once its first event arrived.
     pub batch_wait_ms_max: u64,
+    /// The consumer's `fetch.wait.max.ms`: how long the broker may hold a fetch that finds
+    /// nothing new. Apache Kafka answers as soon as data arrives; brokers that hold the whole
+    /// wait (the embedded one) add up to this much to an event's time once the consumer caught up.
+    pub fetch_wait_ms_max: u64,
     /// Batches applied at the same time, each lane taking the partitions `p` with
     /// `p mod apply_lanes` equal to its number; 1 applies one batch at a time.
     pub apply_lanes: usize,
@@ -113,6 +117,7 @@ impl Default for KafkaSettings {
             wallet_events_topic: "wallet-events-v1".to_owned(),
             batch_size_max: 500,
             batch_wait_ms_max: 0,
+            fetch_wait_ms_max: 10,
             apply_lanes: 2,
             session_timeout_ms: 10_000,
             group_instance_id: None,
@@ -134,9 +139,6 @@ impl Default for KafkaSettings {
 
 /// See the comment in [`KafkaSettings::consumer_config`].
 const MAX_POLL_INTERVAL_MS: u64 = 30_000;
-
-/// See the comment in [`KafkaSettings::consumer_config`].
-const FETCH_WAIT_MS_MAX: u64 = 10;
 
 /// See the comment in [`KafkaSettings::consumer_config`].
 const CONSUMER_PREFETCH_KBYTES: u32 = 4 * 1024;
@@ -180,6 +182,9 @@ impl KafkaSettings {
         }
         if self.batch_wait_ms_max > 60_000 {
             return fail("kafka.batch_wait_ms_max", "must be at most 60000");
+        }
+        if !(1..=60_000).contains(&self.fetch_wait_ms_max) {
+            return fail("kafka.fetch_wait_ms_max", "must be between 1 and 60000");
         }
         if !(1_000..=300_000).contains(&self.session_timeout_ms) {
             return fail(
@@ -337,7 +342,7 @@ impl KafkaSettings {
             // A fetch that finds nothing new is held by the broker this long: librdkafka's 500 ms
             // default put half a second between an event's arrival and its commit whenever the
             // consumer had caught up (`make bench`: p50 530 → 106 ms).
-            .set("fetch.wait.max.ms", FETCH_WAIT_MS_MAX.to_string())
+            .set("fetch.wait.max.ms", self.fetch_wait_ms_max.to_string())
             // Records fetched ahead of the lanes: librdkafka's 64 MB default made most of the
             // service's memory while it caught up (`make bench`: peak RSS 179 MB). Once the
             // lanes got faster, 2 MB starved them (15,947 events/s, against 20,796 and 21,017

@@ -112,6 +112,9 @@ fn reach_table() -> Vec<(&'static str, &'static str, Reached)> {
         ("kafka.batch_wait_ms_max", "7", |s| {
             s.kafka.batch_wait_ms_max == 7
         }),
+        ("kafka.fetch_wait_ms_max", "7", |s| {
+            property(s, "fetch.wait.max.ms", "7", consumer)
+        }),
         ("kafka.apply_lanes", "3", |s| s.kafka.apply_lanes == 3),
         ("kafka.session_timeout_ms", "7777", |s| {
             property(s, "session.timeout.ms", "7777", consumer)

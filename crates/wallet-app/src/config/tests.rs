@@ -120,6 +120,9 @@ fn invalid_values_name_their_key() {
     assert!(
         error_of(&[("WALLET__WALLET__DEFAULT_CURRENCY", "R$")]).contains("wallet.default_currency")
     );
+    assert!(
+        error_of(&[("WALLET__KAFKA__FETCH_WAIT_MS_MAX", "0")]).contains("kafka.fetch_wait_ms_max")
+    );
     assert!(error_of(&[("WALLET__LOG__FORMAT", "xml")]).contains("log.format"));
     assert!(error_of(&[("WALLET__LOG__LEVEL", "info,[=")]).contains("log.level"));
     assert!(
