@@ -84,8 +84,11 @@ impl Batch {
                         Some(EventOutcome::DeadLetter(rejection)) => (status, Some(rejection)),
                         Some(outcome) => {
                             // One line per record, with the order and the delivery: a grep
-                            // for an order id shows every event of its life.
-                            tracing::info!(
+                            // for an order id shows every event of its life. At debug: at
+                            // info, formatting and writing a line per event cost about 1–2 of
+                            // the wallet's 26–28 µs of CPU per event in `make bench`
+                            // (`docs/benchmarks.md`); the batch's line says what it applied.
+                            tracing::debug!(
                                 order_id = event.order_id.get(),
                                 user_id = %event.user_id,
                                 status,

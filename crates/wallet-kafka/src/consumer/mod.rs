@@ -306,7 +306,7 @@ impl<S: WalletStore> Shared<S> {
         }
 
         self.store_offsets(&batch);
-        tracing::debug!(
+        tracing::info!(
             records = batch.len(),
             dead_letters = letters.len(),
             apply_ms = apply_elapsed.as_millis(),
