@@ -185,7 +185,14 @@ impl BatchRows {
     /// what the writer stored before and takes in what this batch stores.
     pub fn statements(&self, pattern: Pattern, versions: &mut Versions, now: &str) -> Vec<String> {
         let mut statements = Vec::new();
-        let mut write = |table: &str, columns: &str, updated: &[&str], rows: Rows| {
+        // Every column but the key's, `version` (the statement's own) and `created_at` is
+        // written again, as the service does.
+        let mut write = |table: &str, columns: &str, key_width: usize, rows: Rows| {
+            let updated: Vec<&str> = columns
+                .split(", ")
+                .skip(key_width)
+                .filter(|column| !matches!(*column, "version" | "created_at"))
+                .collect();
             if !rows.new.is_empty() {
                 statements.push(format!(
                     "INSERT INTO {table} ({columns}) VALUES {}",
@@ -228,13 +235,7 @@ impl BatchRows {
             "accounts",
             "user_id, currency, balance, blocked_balance, settled_balance, version, created_at, \
              updated_at",
-            &[
-                "currency",
-                "balance",
-                "blocked_balance",
-                "settled_balance",
-                "updated_at",
-            ],
+            1,
             rows,
         );
         let mut rows = Rows::default();
@@ -250,13 +251,7 @@ impl BatchRows {
             "positions",
             "user_id, ticker, quantity, blocked_quantity, average_price, realized_pnl, version, \
              updated_at",
-            &[
-                "quantity",
-                "blocked_quantity",
-                "average_price",
-                "realized_pnl",
-                "updated_at",
-            ],
+            2,
             rows,
         );
         let mut rows = Rows::default();
@@ -286,22 +281,7 @@ impl BatchRows {
             "order_id, user_id, side, ticker, quantity, limit_price, reserved_amount, \
              reserved_quantity, filled_quantity, filled_amount, fees_amount, status, \
              deny_reason, terms_pending, version, created_at, updated_at",
-            &[
-                "user_id",
-                "side",
-                "ticker",
-                "quantity",
-                "limit_price",
-                "reserved_amount",
-                "reserved_quantity",
-                "filled_quantity",
-                "filled_amount",
-                "fees_amount",
-                "status",
-                "deny_reason",
-                "terms_pending",
-                "updated_at",
-            ],
+            1,
             rows,
         );
         if !self.ledger.is_empty() {
