@@ -158,6 +158,13 @@ impl<'a> Writes<'a> {
     /// its COMMIT, and the transaction is then rolled back (or the connection closed when
     /// that fails too), so nothing of it stays behind.
     ///
+    /// The transaction begins and ends inside the texts, where sqlx does not see it: had this
+    /// future been dropped half-way (an HTTP client that hung up, a shutdown) and the
+    /// connection gone back to the pool inside the open transaction, the next START
+    /// TRANSACTION on it would commit what was left. Today sqlx closes such a connection (its
+    /// check on release fails after an abandoned text), but that is its internals: the texts
+    /// run on a task of their own, to COMMIT or ROLLBACK, whatever becomes of the caller.
+    ///
     /// # Errors
     /// The first check that failed, or the database's error.
     pub(crate) async fn send(self, pool: &sqlx::MySqlPool) -> Result<usize, StoreError> {
@@ -175,34 +182,9 @@ impl<'a> Writes<'a> {
             return Ok(0);
         }
         texts.push("COMMIT".to_owned());
-        let texts = texts.into_texts();
-        let mut connection = pool.acquire().await.map_err(sqlx_error)?;
-        let mut checks = checks.into_iter().chain([None]);
-        let ran = run_texts(&mut connection, &texts, |item| match item {
-            sqlx::Either::Left(result) => {
-                let check = checks.next().ok_or_else(|| {
-                    StoreError::Internal("more results than statements came back".to_owned())
-                })?;
-                verify(check, result.rows_affected())
-            }
-            sqlx::Either::Right(_) => Ok(()),
-        })
-        .await;
-        if let Err(error) = ran {
-            let rollback = ["ROLLBACK".to_owned()];
-            if let Err(rollback) = run_texts(&mut connection, &rollback, |_| Ok(())).await {
-                // The server discards the transaction with the connection.
-                tracing::warn!(error = %rollback, "rollback after a failed commit failed");
-                connection.close_on_drop();
-            }
-            return Err(error);
-        }
-        if checks.next().is_some() {
-            return Err(StoreError::Internal(
-                "fewer results than statements came back".to_owned(),
-            ));
-        }
-        Ok(texts.len())
+        tokio::spawn(run_transaction(pool.clone(), texts.into_texts(), checks))
+            .await
+            .map_err(|error| StoreError::Internal(format!("the commit's task failed: {error}")))?
     }
 
     /// Updates `rows` of `table` where each still has its loaded version, and bumps the
@@ -321,6 +303,43 @@ impl<'a> Writes<'a> {
         }
         Ok(())
     }
+}
+
+/// Runs `texts`, a transaction from START TRANSACTION to COMMIT, on a connection of `pool`,
+/// `checks` holding what each statement's result must be; rolls back on the first error.
+async fn run_transaction(
+    pool: sqlx::MySqlPool,
+    texts: Vec<String>,
+    checks: Vec<Check>,
+) -> Result<usize, StoreError> {
+    let mut connection = pool.acquire().await.map_err(sqlx_error)?;
+    // The COMMIT's own result comes last.
+    let mut checks = checks.into_iter().chain([None]);
+    let ran = run_texts(&mut connection, &texts, |item| match item {
+        sqlx::Either::Left(result) => {
+            let check = checks.next().ok_or_else(|| {
+                StoreError::Internal("more results than statements came back".to_owned())
+            })?;
+            verify(check, result.rows_affected())
+        }
+        sqlx::Either::Right(_) => Ok(()),
+    })
+    .await;
+    if let Err(error) = ran {
+        let rollback = ["ROLLBACK".to_owned()];
+        if let Err(rollback) = run_texts(&mut connection, &rollback, |_| Ok(())).await {
+            // The server discards the transaction with the connection.
+            tracing::warn!(error = %rollback, "rollback after a failed commit failed");
+            connection.close_on_drop();
+        }
+        return Err(error);
+    }
+    if checks.next().is_some() {
+        return Err(StoreError::Internal(
+            "fewer results than statements came back".to_owned(),
+        ));
+    }
+    Ok(texts.len())
 }
 
 /// A statement that fails unless the one before it reported `expected` rows: the server runs
