@@ -41,7 +41,9 @@ pub(crate) fn translate(error: DbErr) -> StoreError {
     }
 }
 
-fn translate_sqlx(error: &sqlx::Error) -> StoreError {
+/// [`translate`] of an error sqlx returned directly (multi-statement texts, pooled
+/// connections), without a sea-orm error around it.
+pub(crate) fn translate_sqlx(error: &sqlx::Error) -> StoreError {
     let message = error.to_string();
     match error {
         sqlx::Error::Database(database) => {

@@ -4,11 +4,11 @@
 //! Both backends use `?` placeholders, so one text serves both; only upserts differ.
 
 use sea_orm::sqlx::mysql::{MySqlQueryResult, MySqlRow};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, Value, sqlx};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value, sqlx};
 use wallet_domain::ports::StoreError;
 
 use crate::dialect::Dialect;
-use crate::error::translate;
+use crate::error::{translate, translate_sqlx};
 
 /// Most bind values in one statement: below SQLite's limit of 32,766 and MySQL's of 65,535,
 /// and small enough that a statement stays a few hundred kilobytes.
@@ -341,7 +341,7 @@ pub(crate) async fn run_texts(
         while let Some(item) = results
             .try_next()
             .await
-            .map_err(|error| translate(DbErr::Exec(RuntimeErr::SqlxError(error))))?
+            .map_err(|error| translate_sqlx(&error))?
         {
             each(item)?;
         }

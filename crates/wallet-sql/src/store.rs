@@ -7,15 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult, RuntimeErr,
-    sqlx,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, QueryResult, sqlx};
 use wallet_domain::ports::StoreError;
 use wallet_migrations::{Migrator, MigratorTrait};
 
 use crate::dialect::Dialect;
-use crate::error::translate;
+use crate::error::{translate, translate_sqlx};
 use crate::statements::{Query, Texts, run_texts};
 
 /// Longest wait to open a connection to the database.
@@ -187,7 +184,7 @@ impl SqlStore {
                     .fetch_all(self.connection.get_mysql_connection_pool())
                     .await
                     .map(|rows| rows.into_iter().map(QueryResult::from).collect())
-                    .map_err(|error| translate(DbErr::Query(RuntimeErr::SqlxError(error))))
+                    .map_err(|error| translate_sqlx(&error))
             }
             Dialect::Sqlite => self
                 .connection
@@ -225,7 +222,7 @@ impl SqlStore {
             .get_mysql_connection_pool()
             .acquire()
             .await
-            .map_err(|error| translate(DbErr::Query(RuntimeErr::SqlxError(error))))?;
+            .map_err(|error| translate_sqlx(&error))?;
         let mut found = Vec::with_capacity(queries.len());
         // Each statement's rows come first, then its result: the end of its set.
         let mut rows = Vec::new();

@@ -11,11 +11,11 @@
 //! its COMMIT. The client reads every count too and rolls back on the first error. SQLite has
 //! no such text: there each statement runs at once in the transaction and is checked then.
 
-use sea_orm::{DatabaseTransaction, DbErr, RuntimeErr, Value, sqlx};
+use sea_orm::{DatabaseTransaction, Value, sqlx};
 use wallet_domain::ports::StoreError;
 
 use crate::dialect::Dialect;
-use crate::error::translate;
+use crate::error::translate_sqlx;
 use crate::statements::{
     BIND_VALUES_MAX, Query, Texts, UPDATE_ROWS_MAX, execute, insert_statements, run_texts,
 };
@@ -312,7 +312,10 @@ async fn run_transaction(
     texts: Vec<String>,
     checks: Vec<Check>,
 ) -> Result<usize, StoreError> {
-    let mut connection = pool.acquire().await.map_err(sqlx_error)?;
+    let mut connection = pool
+        .acquire()
+        .await
+        .map_err(|error| translate_sqlx(&error))?;
     // The COMMIT's own result comes last.
     let mut checks = checks.into_iter().chain([None]);
     let ran = run_texts(&mut connection, &texts, |item| match item {
@@ -351,10 +354,6 @@ fn guard(expected: u64) -> String {
         "SET @wallet_guard = (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE ROW_COUNT() <> \
          {expected})"
     )
-}
-
-fn sqlx_error(error: sqlx::Error) -> StoreError {
-    translate(DbErr::Exec(RuntimeErr::SqlxError(error)))
 }
 
 /// `Ok` unless `check` expects another count than `changed`.
