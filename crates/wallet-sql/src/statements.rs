@@ -80,10 +80,22 @@ impl Query {
     /// # Errors
     /// [`StoreError::Internal`] for a value type the store never binds.
     pub(crate) fn inline_mysql(&self) -> Result<String, StoreError> {
+        let mut text = String::with_capacity(self.inline_len_estimate());
+        self.write_mysql(&mut text)?;
+        Ok(text)
+    }
+
+    /// About the bytes of [`Query::inline_mysql`]'s text.
+    fn inline_len_estimate(&self) -> usize {
+        self.sql.len() + self.values.iter().map(literal_len_estimate).sum::<usize>()
+    }
+
+    /// Appends [`Query::inline_mysql`]'s text to `text`.
+    ///
+    /// # Errors
+    /// As [`Query::inline_mysql`]; `text` then holds part of the statement.
+    pub(crate) fn write_mysql(&self, text: &mut String) -> Result<(), StoreError> {
         use std::fmt::Write;
-        let mut text = String::with_capacity(
-            self.sql.len() + self.values.iter().map(literal_len_estimate).sum::<usize>(),
-        );
         let mut values = self.values.iter();
         for piece in self.sql.split('?').enumerate() {
             let (index, piece) = piece;
@@ -99,7 +111,7 @@ impl Query {
                     Value::Decimal(Some(decimal)) => {
                         let _ = write!(text, "{decimal}");
                     }
-                    Value::ChronoDateTime(Some(time)) => push_time_literal(&mut text, time),
+                    Value::ChronoDateTime(Some(time)) => push_time_literal(text, time),
                     Value::String(Some(string)) if is_plain(string) => {
                         text.push('\'');
                         text.push_str(string);
@@ -107,7 +119,7 @@ impl Query {
                     }
                     Value::String(Some(string)) => {
                         text.push_str("_utf8mb4 X'");
-                        push_hex(&mut text, string.as_bytes());
+                        push_hex(text, string.as_bytes());
                         text.push('\'');
                     }
                     Value::BigInt(None)
@@ -123,7 +135,7 @@ impl Query {
             }
             text.push_str(piece);
         }
-        Ok(text)
+        Ok(())
     }
 
     /// The statement for `dialect`.
@@ -307,19 +319,33 @@ impl Texts {
         }
     }
 
-    /// Appends `statement`, to the last text unless that would take it past the limit; a new
-    /// text starts as the statement itself, without a copy.
-    pub(crate) fn push(&mut self, mut statement: String) {
-        match self.texts.last_mut() {
-            Some(text) if text.len() + statement.len() < self.bytes_max => {
-                text.push_str(&statement);
-                text.push_str(";\n");
-            }
-            _ => {
-                statement.push_str(";\n");
-                self.texts.push(statement);
-            }
+    /// Appends `statement`.
+    pub(crate) fn push(&mut self, statement: &str) {
+        let text = self.text_for(statement.len());
+        text.push_str(statement);
+        text.push_str(";\n");
+    }
+
+    /// Appends `query` with its values as literals ([`Query::write_mysql`]), written straight
+    /// into the text: no string of its own to build and copy, on the path of every batch.
+    ///
+    /// # Errors
+    /// As [`Query::inline_mysql`].
+    pub(crate) fn push_query(&mut self, query: &Query) -> Result<(), StoreError> {
+        let text = self.text_for(query.inline_len_estimate());
+        query.write_mysql(text)?;
+        text.push_str(";\n");
+        Ok(())
+    }
+
+    /// The last text, unless `bytes` more would take it past the limit: then a new one.
+    fn text_for(&mut self, bytes: usize) -> &mut String {
+        let fits = matches!(self.texts.last(), Some(text) if text.len() + bytes < self.bytes_max);
+        if !fits {
+            self.texts.push(String::with_capacity(bytes + 2));
         }
+        let last = self.texts.len() - 1;
+        &mut self.texts[last]
     }
 
     pub(crate) fn into_texts(self) -> Vec<String> {
@@ -392,7 +418,7 @@ mod tests {
             "SELECT 'a long one'",
             "SELECT 5",
         ] {
-            texts.push(statement.to_owned());
+            texts.push(statement);
         }
         assert_eq!(
             texts.into_texts(),

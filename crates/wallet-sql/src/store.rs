@@ -213,7 +213,7 @@ impl SqlStore {
         }
         let mut texts = Texts::default();
         for query in &queries {
-            texts.push(query.inline_mysql()?);
+            texts.push_query(query)?;
         }
         let texts = texts.into_texts();
         self.count_statements(texts.len());

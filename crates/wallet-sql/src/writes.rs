@@ -96,15 +96,15 @@ impl<'a> Writes<'a> {
                 statements,
             } => {
                 if *statements == 0 {
-                    texts.push("START TRANSACTION".to_owned());
+                    texts.push("START TRANSACTION");
                     checks.push(None);
                 }
                 *statements += 1;
-                texts.push(query.inline_mysql()?);
+                texts.push_query(&query)?;
                 let guard = check.as_ref().map(|(expected, _)| guard(*expected));
                 checks.push(check);
                 if let Some(guard) = guard {
-                    texts.push(guard);
+                    texts.push(&guard);
                     checks.push(None);
                 }
                 Ok(())
@@ -181,7 +181,7 @@ impl<'a> Writes<'a> {
         if statements == 0 {
             return Ok(0);
         }
-        texts.push("COMMIT".to_owned());
+        texts.push("COMMIT");
         tokio::spawn(run_transaction(pool.clone(), texts.into_texts(), checks))
             .await
             .map_err(|error| StoreError::Internal(format!("the commit's task failed: {error}")))?
