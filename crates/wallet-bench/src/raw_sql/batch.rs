@@ -13,7 +13,7 @@ pub enum Pattern {
     /// What the service sends since its commit became one text: new rows inserted, existing
     /// ones written by upserts guarded by their version (`Writes::upsert_versioned` in
     /// wallet-sql), the `last_trades` upsert, the appends, all in one multi-statement text
-    /// between BEGIN and COMMIT: three round trips.
+    /// from START TRANSACTION to COMMIT: one round trip.
     Text,
 }
 

@@ -186,33 +186,35 @@ async fn write_stream(
             (ledger_target, outbox_target, outbox_events_target);
         rows += batch_rows.count(pattern);
         let statements = batch_rows.statements(pattern, &mut versions, &now);
-        let transaction = connection
-            .begin()
-            .await
-            .map_err(|error| format!("BEGIN: {error}"))?;
         let failed =
             |statement: &str, error: sea_orm::DbErr| format!("{error} in `{}…`", &statement[..80]);
         match pattern {
             Pattern::RoundTrips => {
+                let transaction = connection
+                    .begin()
+                    .await
+                    .map_err(|error| format!("BEGIN: {error}"))?;
                 for statement in &statements {
                     transaction
                         .execute_unprepared(statement)
                         .await
                         .map_err(|error| failed(statement, error))?;
                 }
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|error| format!("COMMIT: {error}"))?;
             }
             Pattern::Text => {
-                let text = statements.join(";\n");
-                transaction
+                // One round trip, as the service's commit; a failure ends the run, and its
+                // connection with it.
+                let text = format!("START TRANSACTION;\n{};\nCOMMIT", statements.join(";\n"));
+                connection
                     .execute_unprepared(&text)
                     .await
                     .map_err(|error| failed(&text, error))?;
             }
         }
-        transaction
-            .commit()
-            .await
-            .map_err(|error| format!("COMMIT: {error}"))?;
     }
     Ok((rows, versions))
 }
