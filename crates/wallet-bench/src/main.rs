@@ -72,7 +72,10 @@ struct Options {
     #[arg(long, env = "BENCH_PACED_SECONDS", default_value_t = 15)]
     paced_seconds: u64,
     /// Linger of the paced run's producer, in milliseconds (part of every latency measured).
-    #[arg(long, env = "BENCH_PACED_LINGER_MS", default_value_t = 20)]
+    /// The mock cluster hands a consumer one producer batch per partition per fetch, so a
+    /// linger much shorter than the fetch cycle makes the records queue in the broker: at 5 ms
+    /// the median doubled within a run, at 10 it moves as little as at 20 (docs/benchmarks.md).
+    #[arg(long, env = "BENCH_PACED_LINGER_MS", default_value_t = 10)]
     paced_linger_ms: u64,
     /// Events/s of the paced run; 0 offers half of the measured throughput. A fixed rate lets
     /// two builds' latencies be compared at the same load.
@@ -359,8 +362,8 @@ async fn ingest(
 /// Events applied before the paced run, so that the group is joined and warm.
 const WARM_UP_EVENTS: usize = 2_000;
 
-/// The paced run on its own service and database: the warm-up events applied first, then the
-/// paced ones offered at `per_second`.
+/// The paced run on its own service and database: the warm-up events applied first (sent by
+/// the paced producer, see [`Run::paced`]), then the paced ones offered at `per_second`.
 async fn paced_run(
     bootstrap: &str,
     topic: &str,
@@ -370,9 +373,8 @@ async fn paced_run(
     limit: Duration,
     report: &mut Report,
 ) -> Result<ingest::Latency, String> {
-    let mut run = Run::start(bootstrap, topic, warm_up, &day.deposits, &[]).await?;
-    run.measure(limit).await?;
-    let latency = run.paced(paced, pace, limit).await?;
+    let mut run = Run::start(bootstrap, topic, &[], &day.deposits, &[]).await?;
+    let latency = run.paced((warm_up, paced), pace, limit).await?;
     report.ingest_rss_kib = report.ingest_rss_kib.max(run.service.peak_rss_kib());
     Ok(latency)
 }

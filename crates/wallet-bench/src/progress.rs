@@ -17,7 +17,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 /// Period of the committed-offset poll: the resolution of every commit time.
-pub const POLL_PERIOD: Duration = Duration::from_millis(5);
+pub const POLL_PERIOD: Duration = Duration::from_millis(2);
 
 /// The committed offsets of every partition at one instant.
 #[derive(Debug, Clone)]
