@@ -143,6 +143,9 @@ const MAX_POLL_INTERVAL_MS: u64 = 30_000;
 /// See the comment in [`KafkaSettings::consumer_config`].
 const CONSUMER_PREFETCH_KBYTES: u32 = 4 * 1024;
 
+/// See the comment in [`KafkaSettings::consumer_config`].
+const CONSUMER_FULL_QUEUE_BACKOFF_MS: u32 = 10;
+
 impl KafkaSettings {
     /// Checks the settings; the error names the first wrong one.
     ///
@@ -352,6 +355,14 @@ impl KafkaSettings {
                 "queued.max.messages.kbytes",
                 CONSUMER_PREFETCH_KBYTES.to_string(),
             )
+            // Once the prefetch is full, librdkafka fetches again only after this pause, 1 s by
+            // default: the lanes emptied the 4 MB in about half a second and then waited for
+            // records for the rest of it, every second (`make bench`: both lanes idle 120–460
+            // ms at each second's end while catching up).
+            .set(
+                "fetch.queue.backoff.ms",
+                CONSUMER_FULL_QUEUE_BACKOFF_MS.to_string(),
+            )
             .set(
                 "statistics.interval.ms",
                 self.statistics_interval_ms.to_string(),
@@ -496,6 +507,27 @@ mod tests {
             ..defaults
         };
         assert_eq!(linger(&configured).as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn a_full_prefetch_is_refilled_within_milliseconds_unless_configured() {
+        let backoff = |settings: &KafkaSettings| {
+            settings
+                .consumer_config()
+                .unwrap()
+                .get("fetch.queue.backoff.ms")
+                .map(str::to_owned)
+        };
+        let defaults = KafkaSettings {
+            brokers: "127.0.0.1:9092".to_owned(),
+            ..KafkaSettings::default()
+        };
+        assert_eq!(backoff(&defaults).as_deref(), Some("10"));
+        let configured = KafkaSettings {
+            consumer_client: ClientProperties::from_pairs([("fetch.queue.backoff.ms", "250")]),
+            ..defaults
+        };
+        assert_eq!(backoff(&configured).as_deref(), Some("250"));
     }
 
     #[test]
