@@ -25,6 +25,14 @@ use crate::stats::percentile;
 /// hold 200,000 events of ~250 bytes with room to spare. [`check_retained`] proves it per run.
 pub const PARTITIONS: i32 = 16;
 
+/// Partitions of the paced run's input topic. The mock finds the record set a fetch asks for
+/// by walking the partition's list of them from its start ("FIXME: Maintain an index",
+/// `rdkafka_mock.c`), and the paced producer adds one per partition per linger: with 16
+/// partitions the bench's own CPU grew from a third of a core to more than half within a run
+/// and the latencies grew with it. Four partitions make a quarter of the record sets, and
+/// past 5 MiB each the mock drops the oldest (consumed) ones, which bounds the walk.
+pub const PACED_PARTITIONS: i32 = 4;
+
 /// One key and JSON value, as the Order API produces them.
 pub type Event = (String, Vec<u8>);
 
@@ -38,6 +46,8 @@ pub struct Run {
     bootstrap: String,
     topic: String,
     group: String,
+    /// Partitions of the topic.
+    partitions: i32,
     /// Records produced to the topic so far.
     produced: u64,
 }
@@ -101,7 +111,7 @@ impl Run {
         let started = Instant::now();
         let producer = wallet_e2e::kafka::producer(&bootstrap);
         produce_all(&producer, &topic, events).await?;
-        check_retained(&bootstrap, &topic, events.len())?;
+        let partitions = check_retained(&bootstrap, &topic, events.len())?;
         eprintln!(
             "  {label}: {} events produced in {:.1?}",
             events.len(),
@@ -132,6 +142,7 @@ impl Run {
             bootstrap,
             topic,
             group,
+            partitions,
             produced: events.len() as u64,
         })
     }
@@ -216,7 +227,7 @@ impl Run {
             &self.bootstrap,
             &self.group,
             &self.topic,
-            PARTITIONS,
+            self.partitions,
             target,
         );
         let started = tokio::time::Instant::now();
@@ -266,7 +277,7 @@ impl Run {
             &self.bootstrap,
             &self.group,
             &self.topic,
-            PARTITIONS,
+            self.partitions,
             self.produced,
         )
     }
@@ -310,14 +321,18 @@ pub fn topics_of(topic: &str) -> [String; 3] {
     ]
 }
 
-/// Creates the topics of a run on `topic` in the mock cluster.
+/// Creates the topics of a run on `topic` in the mock cluster, each with `partitions`.
 ///
 /// # Errors
 /// The cluster's message.
-pub fn create_mock_topics(broker: &EmbeddedBroker, topic: &str) -> Result<(), String> {
+pub fn create_mock_topics(
+    broker: &EmbeddedBroker,
+    topic: &str,
+    partitions: i32,
+) -> Result<(), String> {
     for name in topics_of(topic) {
         broker
-            .create_topic(&name, PARTITIONS)
+            .create_topic(&name, partitions)
             .map_err(|error| format!("create topic {name}: {error}"))?;
     }
     Ok(())
@@ -398,16 +413,26 @@ fn print_by_second(timed: &[(Instant, Duration)]) {
     }
 }
 
-/// Fails unless every partition of `topic` still starts at offset 0 and the partitions hold
+/// The partitions of `topic`; fails unless every one still starts at offset 0 and they hold
 /// `count` records in all: the committed offsets then count applied events exactly.
-fn check_retained(bootstrap: &str, topic: &str, count: usize) -> Result<(), String> {
+fn check_retained(bootstrap: &str, topic: &str, count: usize) -> Result<i32, String> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("{topic}-watermarks"))
         .create()
         .map_err(|error| format!("watermark client: {error}"))?;
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(|error| format!("metadata of {topic}: {error}"))?;
+    let partitions = metadata
+        .topics()
+        .iter()
+        .map(|topic| topic.partitions().len())
+        .sum::<usize>();
+    let partitions =
+        i32::try_from(partitions).map_err(|_| format!("{topic}: too many partitions"))?;
     let mut held = 0;
-    for partition in 0..PARTITIONS {
+    for partition in 0..partitions {
         let (low, high) = consumer
             .fetch_watermarks(topic, partition, Duration::from_secs(10))
             .map_err(|error| format!("watermarks of {topic}/{partition}: {error}"))?;
@@ -420,7 +445,7 @@ fn check_retained(bootstrap: &str, topic: &str, count: usize) -> Result<(), Stri
         held += high;
     }
     if usize::try_from(held).ok() == Some(count) {
-        Ok(())
+        Ok(partitions)
     } else {
         Err(format!(
             "{topic} holds {held} records, {count} were produced"

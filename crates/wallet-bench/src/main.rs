@@ -187,7 +187,7 @@ async fn main() -> std::process::ExitCode {
         );
         let measured = async {
             let topic = ingest::new_topic("fees");
-            ingest::create_mock_topics(&broker, &topic)?;
+            ingest::create_mock_topics(&broker, &topic, ingest::PARTITIONS)?;
             let config = wallet_e2e::b3::market_config_file("");
             let settings = [("WALLET_CONFIG", config.display().to_string())];
             let mut run = Run::start(
@@ -218,7 +218,7 @@ async fn main() -> std::process::ExitCode {
         let small = workload(2, options.accounts, options.batch1_events, 1);
         let measured = async {
             let topic = ingest::new_topic("batch1");
-            ingest::create_mock_topics(&broker, &topic)?;
+            ingest::create_mock_topics(&broker, &topic, ingest::PARTITIONS)?;
             let mut run = Run::start(
                 broker.bootstrap_servers(),
                 &topic,
@@ -303,7 +303,7 @@ async fn ingest(
 ) -> Result<(), String> {
     let limit = Duration::from_secs(options.run_limit_seconds);
     let topic = ingest::new_topic("ingest");
-    ingest::create_mock_topics(broker, &topic)?;
+    ingest::create_mock_topics(broker, &topic, ingest::PARTITIONS)?;
     let mut run = Run::start(
         broker.bootstrap_servers(),
         &topic,
@@ -340,7 +340,7 @@ async fn ingest(
         options.paced_seconds, options.paced_linger_ms
     );
     let topic = ingest::new_topic("paced");
-    ingest::create_mock_topics(broker, &topic)?;
+    ingest::create_mock_topics(broker, &topic, ingest::PACED_PARTITIONS)?;
     let pace = ingest::Pace {
         per_second,
         linger_ms: options.paced_linger_ms,
