@@ -35,6 +35,8 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+use wallet_domain::EventOutcome;
 use wallet_domain::ports::WalletStore;
 use wallet_domain::usecases::WalletService;
 
@@ -228,6 +230,11 @@ impl<S: WalletStore> OrderEventConsumer<S> {
 
 /// One lane: collects batches of the records the dispatcher hands it, applies them and stores
 /// their offsets, until its inbox is closed or a retry is cut short by shutdown.
+///
+/// A batch's dead letters are acknowledged, and its offsets stored, while the lane already
+/// applies the next batch: the acknowledgement is a round trip to the broker that no record of
+/// the next batch needs to wait for. The next batch's offsets are stored only after that, so a
+/// partition's offsets are still stored in order, each after its dead letters.
 async fn run_lane<S: WalletStore>(
     shared: Arc<Shared<S>>,
     mut inbox: mpsc::Receiver<Arrival<OwnedMessage>>,
@@ -235,6 +242,7 @@ async fn run_lane<S: WalletStore>(
     stored: Arc<Notify>,
 ) {
     let mut rebalances_seen = shared.context.rebalances.load(Ordering::SeqCst);
+    let mut finishing: Option<JoinHandle<BatchEnd>> = None;
     // On shutdown only the batch in flight is finished: what waits in the inbox is not
     // committed, and the next owner of its partitions consumes it again.
     while !stopping(&shutdown) {
@@ -254,11 +262,46 @@ async fn run_lane<S: WalletStore>(
         if records.is_empty() {
             continue;
         }
-        match shared.process(Batch::parse(records), &mut shutdown).await {
-            BatchEnd::Done => stored.notify_one(),
-            BatchEnd::Abandoned => break,
+        let Some(applied) = shared
+            .apply_batch(Batch::parse(records), &mut shutdown)
+            .await
+        else {
+            break;
+        };
+        if !finished(finishing.take()).await {
+            break;
+        }
+        finishing = Some(tokio::spawn(shared.clone().finish(
+            applied,
+            shutdown.clone(),
+            stored.clone(),
+        )));
+    }
+    finished(finishing).await;
+}
+
+/// Waits for a batch's dead letters and offsets, if one is finishing; false when shutdown
+/// cut its retries short (or it failed), so that nothing after it is stored.
+async fn finished(finishing: Option<JoinHandle<BatchEnd>>) -> bool {
+    let Some(finishing) = finishing else {
+        return true;
+    };
+    match finishing.await {
+        Ok(BatchEnd::Done) => true,
+        Ok(BatchEnd::Abandoned) => false,
+        Err(error) => {
+            tracing::error!(%error, "finishing a batch failed");
+            false
         }
     }
+}
+
+/// A batch whose events were applied, with their outcomes.
+struct Applied {
+    batch: Batch,
+    outcomes: Vec<EventOutcome>,
+    started: Instant,
+    apply_elapsed: Duration,
 }
 
 impl<S: WalletStore> Shared<S> {
@@ -291,17 +334,40 @@ impl<S: WalletStore> Shared<S> {
         }
     }
 
-    /// Applies the batch, dead-letters what must be, then stores the offsets.
-    async fn process(&self, batch: Batch, shutdown: &mut watch::Receiver<bool>) -> BatchEnd {
+    /// Applies the batch's events; `None` when shutdown cut a retry short.
+    async fn apply_batch(
+        &self,
+        batch: Batch,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Option<Applied> {
         let started = Instant::now();
-        let Some(outcomes) = self.outcomes(batch.events(), shutdown).await else {
-            return BatchEnd::Abandoned;
-        };
+        let outcomes = self.outcomes(batch.events(), shutdown).await?;
         let apply_elapsed = started.elapsed();
         metrics::batch(batch.len(), apply_elapsed);
+        Some(Applied {
+            batch,
+            outcomes,
+            started,
+            apply_elapsed,
+        })
+    }
 
+    /// Dead-letters what must be of an applied batch, then stores its offsets and tells the
+    /// dispatcher (`stored`) that there is something to commit.
+    async fn finish(
+        self: Arc<Self>,
+        applied: Applied,
+        mut shutdown: watch::Receiver<bool>,
+        stored: Arc<Notify>,
+    ) -> BatchEnd {
+        let Applied {
+            batch,
+            outcomes,
+            started,
+            apply_elapsed,
+        } = applied;
         let letters = batch.settle(&outcomes);
-        if !self.send_dead_letters(&letters, shutdown).await {
+        if !self.send_dead_letters(&letters, &mut shutdown).await {
             return BatchEnd::Abandoned;
         }
 
@@ -315,6 +381,7 @@ impl<S: WalletStore> Shared<S> {
         );
         self.health.add_events(batch.len() as u64);
         self.health.recovered();
+        stored.notify_one();
         BatchEnd::Done
     }
 
