@@ -488,23 +488,24 @@ mod tests {
         assert!(error.contains("enable.auto.commit"), "{error}");
     }
 
+    /// Settings whose clients can be configured (the embedded placeholder is refused).
+    fn with_brokers() -> KafkaSettings {
+        KafkaSettings {
+            brokers: "127.0.0.1:9092".to_owned(),
+            ..KafkaSettings::default()
+        }
+    }
+
     #[test]
     fn producers_send_without_lingering_unless_configured() {
         let linger = |settings: &KafkaSettings| {
-            settings
-                .producer_config("wallet-dead-letters")
-                .unwrap()
-                .get("linger.ms")
-                .map(str::to_owned)
+            let config = settings.producer_config("wallet-dead-letters").unwrap();
+            config.get("linger.ms").map(str::to_owned)
         };
-        let defaults = KafkaSettings {
-            brokers: "127.0.0.1:9092".to_owned(),
-            ..KafkaSettings::default()
-        };
-        assert_eq!(linger(&defaults).as_deref(), Some("0"));
+        assert_eq!(linger(&with_brokers()).as_deref(), Some("0"));
         let configured = KafkaSettings {
             producer_client: ClientProperties::from_pairs([("linger.ms", "7")]),
-            ..defaults
+            ..with_brokers()
         };
         assert_eq!(linger(&configured).as_deref(), Some("7"));
     }
@@ -512,20 +513,13 @@ mod tests {
     #[test]
     fn a_full_prefetch_is_refilled_within_milliseconds_unless_configured() {
         let backoff = |settings: &KafkaSettings| {
-            settings
-                .consumer_config()
-                .unwrap()
-                .get("fetch.queue.backoff.ms")
-                .map(str::to_owned)
+            let config = settings.consumer_config().unwrap();
+            config.get("fetch.queue.backoff.ms").map(str::to_owned)
         };
-        let defaults = KafkaSettings {
-            brokers: "127.0.0.1:9092".to_owned(),
-            ..KafkaSettings::default()
-        };
-        assert_eq!(backoff(&defaults).as_deref(), Some("10"));
+        assert_eq!(backoff(&with_brokers()).as_deref(), Some("10"));
         let configured = KafkaSettings {
             consumer_client: ClientProperties::from_pairs([("fetch.queue.backoff.ms", "250")]),
-            ..defaults
+            ..with_brokers()
         };
         assert_eq!(backoff(&configured).as_deref(), Some("250"));
     }
@@ -560,11 +554,7 @@ mod tests {
 
     #[test]
     fn the_consumer_never_commits_on_its_own() {
-        let settings = KafkaSettings {
-            brokers: "127.0.0.1:9092".to_owned(),
-            ..KafkaSettings::default()
-        };
-        let config = settings.consumer_config().unwrap();
+        let config = with_brokers().consumer_config().unwrap();
         assert_eq!(config.get("enable.auto.commit"), Some("false"));
         assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
     }
