@@ -154,7 +154,7 @@ impl Run {
     /// A message when the service died or committed nothing.
     pub async fn measure(&mut self, limit: Duration) -> Result<(Rate, CpuUse), String> {
         let mark = CpuMark::now(self.service.pid().unwrap_or_default());
-        let watch = self.watch();
+        let watch = self.watch(self.produced);
         let samples = self.wait(watch, limit).await?;
         let cpu = mark.since();
         let rate = progress::rate(&samples).ok_or_else(|| {
@@ -223,13 +223,7 @@ impl Run {
         self.produced += warm_up.len() as u64;
         self.measure(limit).await?;
         let target = self.produced + events.len() as u64;
-        let watch = Watch::start(
-            &self.bootstrap,
-            &self.group,
-            &self.topic,
-            self.partitions,
-            target,
-        );
+        let watch = self.watch(target);
         let started = tokio::time::Instant::now();
         let mut deliveries = Vec::with_capacity(events.len());
         for (index, (key, value)) in events.iter().enumerate() {
@@ -272,13 +266,14 @@ impl Run {
         })
     }
 
-    fn watch(&self) -> Watch {
+    /// A poll of the group's commits on the topic, until `target` records are committed.
+    fn watch(&self, target: u64) -> Watch {
         Watch::start(
             &self.bootstrap,
             &self.group,
             &self.topic,
             self.partitions,
-            self.produced,
+            target,
         )
     }
 
