@@ -51,6 +51,18 @@ impl Dialect {
         }
     }
 
+    /// A long text (the outbox's JSON) as a bind value: on MySQL a binary string, which the
+    /// server stores into the text column after one check of its bytes. MariaDB went over a
+    /// utf8mb4 literal's characters several times while parsing it (the lexer, the literal's
+    /// item, its name): an outbox row's JSON cost it 30–40 % more CPU that way
+    /// (`docs/benchmarks.md`).
+    pub(crate) fn long_text(self, text: String) -> Value {
+        match self {
+            Dialect::MySql => Value::from(text.into_bytes()),
+            Dialect::Sqlite => Value::from(text),
+        }
+    }
+
     /// An optional amount as a bind value.
     pub(crate) fn optional_decimal(self, value: Option<Decimal>) -> Value {
         match (self, value) {

@@ -73,9 +73,9 @@ impl Query {
     ///
     /// Strings of printable ASCII without a quote or a backslash are quoted as they are; any
     /// other string is written as a hex literal with a character-set introducer
-    /// (`_utf8mb4 X'…'`). Neither needs escaping, so both stay correct whatever the server's
-    /// `sql_mode` (`NO_BACKSLASH_ESCAPES` included). Decimals are plain digits, never an
-    /// exponent.
+    /// (`_utf8mb4 X'…'`). Bytes are a binary string the same way (`_binary'…'`, else
+    /// `X'…'`). None needs escaping, so all stay correct whatever the server's `sql_mode`
+    /// (`NO_BACKSLASH_ESCAPES` included). Decimals are plain digits, never an exponent.
     ///
     /// # Errors
     /// [`StoreError::Internal`] for a value type the store never binds.
@@ -122,10 +122,12 @@ impl Query {
                         push_hex(text, string.as_bytes());
                         text.push('\'');
                     }
+                    Value::Bytes(Some(bytes)) => push_binary_literal(text, bytes),
                     Value::BigInt(None)
                     | Value::Decimal(None)
                     | Value::ChronoDateTime(None)
-                    | Value::String(None) => text.push_str("NULL"),
+                    | Value::String(None)
+                    | Value::Bytes(None) => text.push_str("NULL"),
                     other => {
                         return Err(StoreError::Internal(format!(
                             "no MySQL literal for {other:?}"
@@ -224,6 +226,7 @@ pub(crate) fn insert_statements(
 fn literal_len_estimate(value: &Value) -> usize {
     match value {
         Value::String(Some(string)) => 2 * string.len() + 12,
+        Value::Bytes(Some(bytes)) => 2 * bytes.len() + 12,
         Value::ChronoDateTime(Some(_)) => 28,
         _ => 24,
     }
@@ -289,6 +292,23 @@ fn is_plain(string: &str) -> bool {
     string
         .bytes()
         .all(|byte| (b' '..=b'~').contains(&byte) && byte != b'\'' && byte != b'\\')
+}
+
+/// Appends `bytes` as a binary string: quoted as they are when they are plain text
+/// ([`is_plain`]), as hex otherwise.
+fn push_binary_literal(text: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(plain) if is_plain(plain) => {
+            text.push_str("_binary'");
+            text.push_str(plain);
+            text.push('\'');
+        }
+        _ => {
+            text.push_str("X'");
+            push_hex(text, bytes);
+            text.push('\'');
+        }
+    }
 }
 
 /// Most bytes of one multi-statement text before the next statement starts another. A text
@@ -381,186 +401,4 @@ pub(crate) fn in_list(query: &mut Query, values: impl IntoIterator<Item = Value>
 }
 
 #[cfg(test)]
-mod tests {
-    use rust_decimal::Decimal;
-
-    use super::*;
-
-    #[test]
-    fn an_insert_is_cut_at_the_bind_limit_and_at_a_megabyte() {
-        let small = |count: usize| -> Vec<Vec<Value>> {
-            (0..count)
-                .map(|index| vec![Value::from(index as i64)])
-                .collect()
-        };
-        let sizes = |statements: Vec<Query>| -> Vec<usize> {
-            statements.iter().map(|query| query.values.len()).collect()
-        };
-        assert_eq!(sizes(insert_statements("t", &["a"], small(3))), [3]);
-        assert_eq!(
-            sizes(insert_statements("t", &["a"], small(BIND_VALUES_MAX + 1))),
-            [BIND_VALUES_MAX, 1]
-        );
-        let large = "x".repeat(STATEMENT_BYTES_MAX / 3);
-        let rows: Vec<Vec<Value>> = (0..5).map(|_| vec![Value::from(large.as_str())]).collect();
-        // Each estimated at two thirds of the limit (a string may go as hex: twice its length).
-        assert_eq!(sizes(insert_statements("t", &["a"], rows)), [1, 1, 1, 1, 1]);
-        assert!(insert_statements("t", &["a"], Vec::new()).is_empty());
-    }
-
-    #[test]
-    fn statements_fill_texts_up_to_the_limit_in_order() {
-        let mut texts = Texts::with_limit(20);
-        for statement in [
-            "SELECT 1",
-            "SELECT 22",
-            "SELECT 333",
-            "SELECT 'a long one'",
-            "SELECT 5",
-        ] {
-            texts.push(statement);
-        }
-        assert_eq!(
-            texts.into_texts(),
-            [
-                "SELECT 1;\nSELECT 22;\n",
-                "SELECT 333;\n",
-                "SELECT 'a long one';\n",
-                "SELECT 5;\n"
-            ]
-        );
-        assert!(Texts::default().into_texts().is_empty());
-    }
-
-    #[test]
-    fn mysql_literals_need_no_escaping() {
-        let mut query = Query::new("INSERT INTO t VALUES ");
-        query.bind_tuple([
-            Value::from("investor-42"),
-            Value::from("it's \\ \"quoted\" é"),
-            Value::from(Decimal::from_str_exact("-0.00000001").unwrap()),
-            Value::from(7_i64),
-            Value::String(None),
-            Value::Decimal(None),
-        ]);
-        assert_eq!(
-            query.inline_mysql().unwrap(),
-            "INSERT INTO t VALUES ('investor-42', _utf8mb4 X'69742773205C202271756F7465642220C3A9', \
-             -0.00000001, 7, NULL, NULL)"
-        );
-    }
-
-    #[test]
-    fn time_literals_are_what_chrono_writes() {
-        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
-        let times = [
-            day.and_hms_micro_opt(0, 0, 0, 0).unwrap(),
-            day.and_hms_micro_opt(9, 5, 7, 42).unwrap(),
-            day.and_hms_nano_opt(23, 59, 59, 999_999_999).unwrap(),
-            // A leap second.
-            day.and_hms_nano_opt(23, 59, 59, 1_000_000_001).unwrap(),
-            chrono::NaiveDate::from_ymd_opt(1, 1, 1)
-                .unwrap()
-                .and_hms_opt(0, 0, 0)
-                .unwrap(),
-            chrono::NaiveDate::from_ymd_opt(12_000, 1, 1)
-                .unwrap()
-                .and_hms_opt(0, 0, 0)
-                .unwrap(),
-        ];
-        for time in times {
-            let mut text = String::new();
-            push_time_literal(&mut text, &time);
-            assert_eq!(
-                text,
-                format!("'{}'", time.format("%Y-%m-%d %H:%M:%S%.6f")),
-                "{time:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn printable_ascii_is_quoted_as_it_is_and_anything_else_as_hex() {
-        let printable: String = (b' '..=b'~')
-            .filter(|byte| *byte != b'\'' && *byte != b'\\')
-            .map(char::from)
-            .collect();
-        let json = r#"{"userId":"investor-42","amount":"10.50","reason":"a; b -- c %_?"}"#;
-        for plain in [printable.as_str(), json, ""] {
-            let mut query = Query::new("SELECT ");
-            query.bind(Value::from(plain));
-            assert_eq!(query.inline_mysql().unwrap(), format!("SELECT '{plain}'"));
-        }
-        for escaped in [
-            "it's",
-            "back\\slash",
-            "tab\t",
-            "new\nline",
-            "nul\0",
-            "é",
-            "\u{7f}",
-        ] {
-            let mut query = Query::new("SELECT ");
-            query.bind(Value::from(escaped));
-            let mut expected = "SELECT _utf8mb4 X'".to_owned();
-            push_hex(&mut expected, escaped.as_bytes());
-            expected.push('\'');
-            assert_eq!(query.inline_mysql().unwrap(), expected, "{escaped:?}");
-        }
-    }
-
-    /// The literal of `string` read back the way MySQL reads it: a quoted text as it is (it
-    /// holds no quote and no backslash, so no `sql_mode` changes it), a hex text byte by byte.
-    fn read_literal(literal: &str) -> Option<String> {
-        if let Some(hex) = literal
-            .strip_prefix("_utf8mb4 X'")
-            .and_then(|rest| rest.strip_suffix('\''))
-        {
-            if !hex.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-                return None;
-            }
-            let bytes = (0..hex.len())
-                .step_by(2)
-                .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
-                .collect::<Option<Vec<u8>>>()?;
-            return String::from_utf8(bytes).ok();
-        }
-        let quoted = literal.strip_prefix('\'')?.strip_suffix('\'')?;
-        let escapes =
-            quoted.contains(['\'', '\\']) || !quoted.bytes().all(|b| (b' '..=b'~').contains(&b));
-        (!escapes).then(|| quoted.to_owned())
-    }
-
-    proptest::proptest! {
-        /// Whatever a client sends (idempotency keys, user ids, dead-letter details, the JSON
-        /// that carries them), its literal reads back as exactly that string and never ends
-        /// the quoted text early.
-        #[test]
-        fn every_string_reads_back_from_its_literal(
-            // Printable ASCII (the quoted path, quotes and backslashes included) or anything.
-            string in proptest::prop_oneof!["[ -~]*", "(\\PC|[\\x00-\\x7f])*"]
-        ) {
-            let mut query = Query::new("SELECT ");
-            query.bind(Value::from(string.as_str()));
-            let text = query.inline_mysql().unwrap();
-            let literal = text.strip_prefix("SELECT ").unwrap();
-            proptest::prop_assert_eq!(read_literal(literal), Some(string));
-        }
-    }
-
-    #[test]
-    fn hex_literals_hold_every_byte() {
-        let bytes: Vec<u8> = (0..=255).collect();
-        let mut text = String::new();
-        push_hex(&mut text, &bytes);
-        let expected: String = bytes.iter().map(|byte| format!("{byte:02X}")).collect();
-        assert_eq!(text, expected);
-    }
-
-    #[test]
-    fn a_value_type_the_store_never_binds_is_refused() {
-        let mut query = Query::new("SELECT ");
-        query.bind(Value::Bool(Some(true)));
-        assert!(query.inline_mysql().is_err());
-    }
-}
+mod tests;

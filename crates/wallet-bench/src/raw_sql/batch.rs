@@ -160,8 +160,9 @@ impl BatchRows {
                 } else {
                     format!("[{}]", vec![event; events as usize].join(","))
                 };
+                // A binary string, as the service sends the outbox's JSON.
                 self.outbox.push(format!(
-                    "('{event_id}','{user}','{payload}',{events},{now})"
+                    "('{event_id}','{user}',_binary'{payload}',{events},{now})"
                 ));
             }
         }

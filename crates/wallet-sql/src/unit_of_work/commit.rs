@@ -248,7 +248,7 @@ fn outbox_rows(dialect: Dialect, events: &[WalletEvent]) -> Vec<Vec<Value>> {
             Some(vec![
                 Value::from(first.event_id.to_string()),
                 Value::from(first.user_id.as_str()),
-                Value::from(payload),
+                dialect.long_text(payload),
                 Value::from(group.len() as i64),
                 dialect.time(first.occurred_at),
             ])
