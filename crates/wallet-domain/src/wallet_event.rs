@@ -1,7 +1,7 @@
 //! Outgoing wallet events (SPEC §4 `wallet-events-v1`), written to the outbox in the same
 //! transaction as the change they announce.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;
@@ -127,6 +127,7 @@ impl WalletEvent {
             value.rescale(scale);
             value.to_string()
         };
+        let (occurred_at, event_timestamp) = event_times(self.occurred_at);
         let json = WalletEventJson {
             event_id: self.event_id,
             event_type: self.event_type.as_str(),
@@ -142,19 +143,109 @@ impl WalletEvent {
             reason: self.reason.as_deref(),
             balance_after: cash(self.balance_after),
             blocked_balance_after: cash(self.blocked_balance_after),
-            occurred_at: self
-                .occurred_at
-                .to_rfc3339_opts(SecondsFormat::Millis, true),
-            event_timestamp: self.occurred_at.format(LOCAL_DATE_TIME).to_string(),
+            occurred_at,
+            event_timestamp,
         };
         // Serialising plain strings, numbers and options into a String cannot fail.
         serde_json::to_string(&json).unwrap_or_default()
     }
 }
 
+/// The two texts of an event's instant, exactly as chrono writes them: RFC 3339 in
+/// milliseconds with `Z` (`occurredAt`) and Jackson's `LocalDateTime` in microseconds
+/// (`eventTimestamp`). Written digit by digit, because chrono's `format` reads its format string
+/// again for every value, and every event of a batch needs both; chrono itself writes the rare
+/// instants outside years 0–9999 and leap seconds.
+fn event_times(at: DateTime<Utc>) -> (String, String) {
+    let time = at.naive_utc();
+    let nanos = time.nanosecond();
+    let Ok(year) = u32::try_from(time.year()) else {
+        return chrono_event_times(at);
+    };
+    if year > 9999 || nanos >= 1_000_000_000 {
+        return chrono_event_times(at);
+    }
+    let mut local = String::with_capacity(26);
+    push_digits(&mut local, year, 4);
+    for (separator, value) in [
+        ('-', time.month()),
+        ('-', time.day()),
+        ('T', time.hour()),
+        (':', time.minute()),
+        (':', time.second()),
+    ] {
+        local.push(separator);
+        push_digits(&mut local, value, 2);
+    }
+    let mut rfc3339 = String::with_capacity(24);
+    rfc3339.push_str(&local);
+    rfc3339.push('.');
+    push_digits(&mut rfc3339, nanos / 1_000_000, 3);
+    rfc3339.push('Z');
+    local.push('.');
+    push_digits(&mut local, nanos / 1_000, 6);
+    (rfc3339, local)
+}
+
+/// [`event_times`] as chrono writes them.
+fn chrono_event_times(at: DateTime<Utc>) -> (String, String) {
+    (
+        at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        at.format(LOCAL_DATE_TIME).to_string(),
+    )
+}
+
+/// Appends the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(text: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10_u32.pow(place) % 10;
+        // A digit is below 10, so it is an ASCII digit.
+        text.push(char::from(b'0' + digit as u8));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_times_are_what_chrono_writes() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+        let times = [
+            day.and_hms_nano_opt(0, 0, 0, 0).unwrap(),
+            day.and_hms_nano_opt(9, 5, 7, 42_999).unwrap(),
+            day.and_hms_nano_opt(23, 59, 59, 999_999_999).unwrap(),
+            // A leap second.
+            day.and_hms_nano_opt(23, 59, 59, 1_000_500_001).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(0, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap(),
+            chrono::NaiveDate::from_ymd_opt(-1, 12, 31)
+                .unwrap()
+                .and_hms_opt(23, 0, 0)
+                .unwrap(),
+            chrono::NaiveDate::from_ymd_opt(12_000, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap(),
+        ];
+        for time in times {
+            let at = time.and_utc();
+            assert_eq!(event_times(at), chrono_event_times(at), "{time:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_instant_is_written_as_chrono_writes_it(
+            seconds in -70_000_000_000_i64..260_000_000_000,
+            nanos in 0_u32..1_000_000_000,
+        ) {
+            let at = DateTime::from_timestamp(seconds, nanos).unwrap();
+            proptest::prop_assert_eq!(event_times(at), chrono_event_times(at));
+        }
+    }
 
     #[test]
     fn json_has_the_contract_fields_with_decimal_strings() {
