@@ -70,6 +70,7 @@ pub mod account;
 pub mod amount;
 pub mod corporate_actions;
 pub mod dead_letter;
+pub mod decimal_text;
 pub mod engine;
 pub mod fees;
 pub mod hold;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::amount::Money;
+use crate::decimal_text::decimal_string;
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::TransactionType;
 use crate::text_enum::text_enum;
@@ -125,7 +126,7 @@ impl WalletEvent {
         let cash = |value: Money| {
             let mut value = value.value();
             value.rescale(scale);
-            value.to_string()
+            decimal_string(value)
         };
         let (occurred_at, event_timestamp) = event_times(self.occurred_at);
         let json = WalletEventJson {
@@ -134,12 +135,12 @@ impl WalletEvent {
             user_id: self.user_id.as_str(),
             order_id: self.order_id.map(OrderId::get),
             transaction_type: self.transaction_type.as_str(),
-            amount: self.amount.map(|amount| amount.to_string()),
-            cash_amount: self.cash_amount.to_string(),
+            amount: self.amount.map(decimal_string),
+            cash_amount: decimal_string(self.cash_amount),
             ticker: self.ticker.as_ref().map(Ticker::as_str),
             quantity: self
                 .quantity
-                .map(|quantity| quantity.normalize().to_string()),
+                .map(|quantity| decimal_string(quantity.normalize())),
             reason: self.reason.as_deref(),
             balance_after: cash(self.balance_after),
             blocked_balance_after: cash(self.blocked_balance_after),

@@ -5,6 +5,7 @@
 
 use sea_orm::sqlx::mysql::{MySqlQueryResult, MySqlRow};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value, sqlx};
+use wallet_domain::decimal_text::push_decimal;
 use wallet_domain::ports::StoreError;
 
 use crate::dialect::Dialect;
@@ -108,9 +109,7 @@ impl Query {
                     Value::BigInt(Some(number)) => {
                         let _ = write!(text, "{number}");
                     }
-                    Value::Decimal(Some(decimal)) => {
-                        let _ = write!(text, "{decimal}");
-                    }
+                    Value::Decimal(Some(decimal)) => push_decimal(text, **decimal),
                     Value::ChronoDateTime(Some(time)) => push_time_literal(text, time),
                     Value::String(Some(string)) if is_plain(string) => {
                         text.push('\'');
