@@ -109,6 +109,9 @@ struct WalletEventJson<'a> {
     event_timestamp: String,
 }
 
+/// About the bytes of one event's JSON (380–420 in a throughput run).
+pub const EVENT_JSON_BYTES: usize = 512;
+
 /// Jackson's `LocalDateTime` text: ISO local date-time, no offset (the time is UTC).
 const LOCAL_DATE_TIME: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 
@@ -122,6 +125,16 @@ impl WalletEvent {
     /// The event as the JSON value published on `wallet-events-v1`.
     #[must_use]
     pub fn to_json(&self) -> String {
+        let mut json = Vec::with_capacity(EVENT_JSON_BYTES);
+        self.write_json(&mut json);
+        // serde_json writes UTF-8 only.
+        String::from_utf8(json).unwrap_or_default()
+    }
+
+    /// Appends [`WalletEvent::to_json`]'s text to `out`: the outbox writes a commit's events
+    /// into one buffer, where a `String` per event grew twice on its way to ~380 bytes and was
+    /// then copied once more.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
         let scale = self.cash_amount.scale();
         let cash = |value: Money| {
             let mut value = value.value();
@@ -147,8 +160,8 @@ impl WalletEvent {
             occurred_at,
             event_timestamp,
         };
-        // Serialising plain strings, numbers and options into a String cannot fail.
-        serde_json::to_string(&json).unwrap_or_default()
+        // Serialising plain strings, numbers and options into memory cannot fail.
+        let _ = serde_json::to_writer(out, &json);
     }
 }
 

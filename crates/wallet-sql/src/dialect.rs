@@ -51,15 +51,22 @@ impl Dialect {
         }
     }
 
-    /// A long text (the outbox's JSON) as a bind value: on MySQL a binary string, which the
+    /// A long text (the outbox's JSON), given as its UTF-8 bytes, as a bind value: on MySQL a
+    /// binary string, which the
     /// server stores into the text column after one check of its bytes. MariaDB went over a
     /// utf8mb4 literal's characters several times while parsing it (the lexer, the literal's
     /// item, its name): an outbox row's JSON cost it 30–40 % more CPU that way
     /// (`docs/benchmarks.md`).
-    pub(crate) fn long_text(self, text: String) -> Value {
+    ///
+    /// `text` is UTF-8 (JSON from serde_json); on SQLite, where it goes as text, bytes that were
+    /// not would be replaced rather than stored.
+    pub(crate) fn long_text(self, text: Vec<u8>) -> Value {
         match self {
-            Dialect::MySql => Value::from(text.into_bytes()),
-            Dialect::Sqlite => Value::from(text),
+            Dialect::MySql => Value::from(text),
+            Dialect::Sqlite => Value::from(
+                String::from_utf8(text)
+                    .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()),
+            ),
         }
     }
 

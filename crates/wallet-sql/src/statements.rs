@@ -322,6 +322,8 @@ pub(crate) const TEXT_BYTES_MAX: usize = 2 << 20;
 pub(crate) struct Texts {
     texts: Vec<String>,
     bytes_max: usize,
+    /// The capacity of the first text (see [`Texts::sized`]).
+    first_capacity: usize,
 }
 
 impl Default for Texts {
@@ -335,7 +337,16 @@ impl Texts {
         Texts {
             texts: Vec::new(),
             bytes_max,
+            first_capacity: 0,
         }
+    }
+
+    /// Texts whose first one is allocated for about `bytes` (at most the limit), so that it
+    /// does not grow by doubling, copying what was written each time.
+    pub(crate) fn sized(bytes: usize) -> Self {
+        let mut texts = Texts::default();
+        texts.first_capacity = bytes.min(texts.bytes_max);
+        texts
     }
 
     /// Appends `statement`.
@@ -361,7 +372,8 @@ impl Texts {
     fn text_for(&mut self, bytes: usize) -> &mut String {
         let fits = matches!(self.texts.last(), Some(text) if text.len() + bytes < self.bytes_max);
         if !fits {
-            self.texts.push(String::with_capacity(bytes + 2));
+            let capacity = (bytes + 2).max(std::mem::take(&mut self.first_capacity));
+            self.texts.push(String::with_capacity(capacity));
         }
         let last = self.texts.len() - 1;
         &mut self.texts[last]

@@ -54,10 +54,10 @@ impl<'a> Writes<'a> {
         }
     }
 
-    /// Statements gathered for MySQL.
-    pub(crate) fn script() -> Self {
+    /// Statements gathered for MySQL, in a text allocated for about `bytes`.
+    pub(crate) fn script(bytes: usize) -> Self {
         Writes::Script {
-            texts: Texts::default(),
+            texts: Texts::sized(bytes),
             checks: Vec::new(),
             statements: 0,
         }

@@ -201,7 +201,7 @@ async fn a_binary_string_stores_its_text_in_a_text_column() {
         let mut insert = Query::new("INSERT INTO texts VALUES ");
         insert.bind_tuple([
             Value::from(id as i64),
-            Dialect::MySql.long_text((*text).to_owned()),
+            Dialect::MySql.long_text(text.as_bytes().to_vec()),
         ]);
         database
             .execute_sql(&insert.inline_mysql().unwrap())
@@ -256,6 +256,16 @@ proptest::proptest! {
         let literal = text.strip_prefix("SELECT ").unwrap();
         proptest::prop_assert_eq!(read_binary_literal(literal), Some(bytes));
     }
+}
+
+#[test]
+fn a_sized_text_is_allocated_once_for_its_estimate_within_the_limit() {
+    let mut texts = Texts::sized(100_000);
+    texts.push("START TRANSACTION");
+    assert!(texts.texts[0].capacity() >= 100_000);
+    let mut capped = Texts::sized(usize::MAX);
+    capped.push("START TRANSACTION");
+    assert!(capped.texts[0].capacity() < 2 * TEXT_BYTES_MAX);
 }
 
 #[test]

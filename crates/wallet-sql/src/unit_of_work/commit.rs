@@ -7,6 +7,7 @@ use sea_orm::Value;
 use wallet_domain::ports::StoreError;
 use wallet_domain::unit_of_work::ChangeSet;
 
+use wallet_domain::wallet_event::EVENT_JSON_BYTES;
 use wallet_domain::{Account, Hold, LastTrade, Position, WalletEvent};
 
 use crate::corporate_actions;
@@ -58,6 +59,26 @@ pub(super) async fn write(writes: &mut Writes<'_>, changes: ChangeSet) -> Result
     writes
         .insert("dead_letter_verdicts", rows::VERDICT_COLUMNS, verdicts)
         .await
+}
+
+/// About the bytes of `changes`' statements as MySQL text (a row is 110–250 bytes, an outbox
+/// event ~400), so that the text is allocated once: grown from a few bytes, it doubled about
+/// fifteen times for a batch of 500 events, each time copying what was written so far.
+pub(super) fn text_bytes_estimate(changes: &ChangeSet) -> usize {
+    const ROW_BYTES: usize = 256;
+    const STATEMENTS_BYTES: usize = 4096;
+    let rows = changes.accounts.len()
+        + changes.positions.len()
+        + changes.holds.len()
+        + changes.ledger.len()
+        + changes.last_trades.len()
+        + changes.idempotency.len()
+        + changes.verdicts.len()
+        + changes.obligations.len()
+        + changes.settled_obligations.len()
+        + changes.entitlements.len()
+        + changes.paid_entitlements.len();
+    STATEMENTS_BYTES + rows * ROW_BYTES + changes.outbox.len() * EVENT_JSON_BYTES
 }
 
 /// A table of versioned rows.
@@ -229,22 +250,21 @@ fn outbox_rows(dialect: Dialect, events: &[WalletEvent]) -> Vec<Vec<Value>> {
         .chunks(OUTBOX_ROW_EVENTS_MAX)
         .filter_map(|group| {
             let first = group.first()?;
-            let payload = match group {
-                [only] => only.to_json(),
+            // One buffer for the row: a String per event was copied into it once more.
+            let mut payload = Vec::with_capacity(group.len() * EVENT_JSON_BYTES + 2);
+            match group {
+                [only] => only.write_json(&mut payload),
                 many => {
-                    // Built in place: a join and a format! copied a megabyte-sized text twice.
-                    let mut array = String::with_capacity(many.len() * 512);
-                    array.push('[');
+                    payload.push(b'[');
                     for (index, event) in many.iter().enumerate() {
                         if index > 0 {
-                            array.push(',');
+                            payload.push(b',');
                         }
-                        array.push_str(&event.to_json());
+                        event.write_json(&mut payload);
                     }
-                    array.push(']');
-                    array
+                    payload.push(b']');
                 }
-            };
+            }
             Some(vec![
                 Value::from(first.event_id.to_string()),
                 Value::from(first.user_id.as_str()),

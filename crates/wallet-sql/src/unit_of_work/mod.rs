@@ -60,7 +60,7 @@ impl WalletStore for SqlStore {
             return Ok(());
         }
         if self.dialect == Dialect::MySql {
-            let mut writes = Writes::script();
+            let mut writes = Writes::script(commit::text_bytes_estimate(&changes));
             commit::write(&mut writes, changes).await?;
             let round_trips = writes
                 .send(self.connection.get_mysql_connection_pool())
