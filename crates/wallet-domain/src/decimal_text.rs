@@ -1,4 +1,4 @@
-//! Decimal text as `rust_decimal`'s `Display` writes it (plain digits, the scale's fractional
+//! Decimal text as `Display` writes it for `rust_decimal` and integers (plain digits, the scale's fractional
 //! digits, never an exponent), written straight into a `String`.
 //!
 //! Every event of a batch puts several amounts into its JSON and several into its SQL rows.
@@ -22,19 +22,8 @@ pub fn push_decimal(out: &mut String, value: Decimal) {
     if value.is_sign_negative() && mantissa != 0 {
         out.push('-');
     }
-    let mut digits = [0_u8; 20];
-    let mut start = digits.len();
-    let mut rest = magnitude;
-    loop {
-        start -= 1;
-        // A remainder of ten is below ten: an ASCII digit.
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let digits = &digits[start..];
+    let mut buffer = [0_u8; 20];
+    let digits = digits_of(magnitude, &mut buffer);
     let scale = value.scale() as usize;
     if digits.len() > scale {
         let (whole, fraction) = digits.split_at(digits.len() - scale);
@@ -50,6 +39,31 @@ pub fn push_decimal(out: &mut String, value: Decimal) {
         }
         push_ascii(out, digits);
     }
+}
+
+/// Appends `value` as its `Display` writes it.
+pub fn push_integer(out: &mut String, value: i64) {
+    if value < 0 {
+        out.push('-');
+    }
+    let mut buffer = [0_u8; 20];
+    push_ascii(out, digits_of(value.unsigned_abs(), &mut buffer));
+}
+
+/// The decimal digits of `value`, written at the end of `buffer`.
+fn digits_of(value: u64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut start = buffer.len();
+    let mut rest = value;
+    loop {
+        start -= 1;
+        // A remainder of ten is below ten: an ASCII digit.
+        buffer[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    &buffer[start..]
 }
 
 /// `value` as its `Display` writes it, in a `String` of its own.
@@ -94,6 +108,13 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn every_integer_is_written_as_display_writes_it(value: i64) {
+            let mut text = String::new();
+            push_integer(&mut text, value);
+            proptest::prop_assert_eq!(text, value.to_string());
+        }
+
         #[test]
         fn every_decimal_is_written_as_display_writes_it(
             low: u32,

@@ -5,7 +5,7 @@
 
 use sea_orm::sqlx::mysql::{MySqlQueryResult, MySqlRow};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value, sqlx};
-use wallet_domain::decimal_text::push_decimal;
+use wallet_domain::decimal_text::{push_decimal, push_integer};
 use wallet_domain::ports::StoreError;
 
 use crate::dialect::Dialect;
@@ -33,6 +33,10 @@ pub(crate) const UPDATE_ROWS_MAX: usize = 250;
 pub(crate) struct Query {
     sql: String,
     values: Vec<Value>,
+    /// Where each value's `?` is in `sql`, so that writing the values in does not search the
+    /// text for them: splitting it at every `?` was a few percent of the wallet's instructions
+    /// in a callgrind slice of the throughput run.
+    placeholders: Vec<usize>,
 }
 
 impl Query {
@@ -40,7 +44,7 @@ impl Query {
     pub(crate) fn new(sql: &str) -> Self {
         Query {
             sql: sql.to_owned(),
-            values: Vec::new(),
+            ..Query::default()
         }
     }
 
@@ -52,6 +56,7 @@ impl Query {
 
     /// Appends a placeholder bound to `value`.
     pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.placeholders.push(self.sql.len());
         self.sql.push('?');
         self.values.push(value.into());
         self
@@ -96,46 +101,38 @@ impl Query {
     /// # Errors
     /// As [`Query::inline_mysql`]; `text` then holds part of the statement.
     pub(crate) fn write_mysql(&self, text: &mut String) -> Result<(), StoreError> {
-        use std::fmt::Write;
-        let mut values = self.values.iter();
-        for piece in self.sql.split('?').enumerate() {
-            let (index, piece) = piece;
-            if index > 0 {
-                let value = values.next().ok_or_else(|| {
-                    StoreError::Internal("more placeholders than values".to_owned())
-                })?;
-                match value {
-                    // Writing to a String cannot fail.
-                    Value::BigInt(Some(number)) => {
-                        let _ = write!(text, "{number}");
-                    }
-                    Value::Decimal(Some(decimal)) => push_decimal(text, **decimal),
-                    Value::ChronoDateTime(Some(time)) => push_time_literal(text, time),
-                    Value::String(Some(string)) if is_plain(string) => {
-                        text.push('\'');
-                        text.push_str(string);
-                        text.push('\'');
-                    }
-                    Value::String(Some(string)) => {
-                        text.push_str("_utf8mb4 X'");
-                        push_hex(text, string.as_bytes());
-                        text.push('\'');
-                    }
-                    Value::Bytes(Some(bytes)) => push_binary_literal(text, bytes),
-                    Value::BigInt(None)
-                    | Value::Decimal(None)
-                    | Value::ChronoDateTime(None)
-                    | Value::String(None)
-                    | Value::Bytes(None) => text.push_str("NULL"),
-                    other => {
-                        return Err(StoreError::Internal(format!(
-                            "no MySQL literal for {other:?}"
-                        )));
-                    }
+        let mut written = 0;
+        for (at, value) in self.placeholders.iter().zip(&self.values) {
+            text.push_str(&self.sql[written..*at]);
+            written = at + 1;
+            match value {
+                Value::BigInt(Some(number)) => push_integer(text, *number),
+                Value::Decimal(Some(decimal)) => push_decimal(text, **decimal),
+                Value::ChronoDateTime(Some(time)) => push_time_literal(text, time),
+                Value::String(Some(string)) if is_plain(string) => {
+                    text.push('\'');
+                    text.push_str(string);
+                    text.push('\'');
+                }
+                Value::String(Some(string)) => {
+                    text.push_str("_utf8mb4 X'");
+                    push_hex(text, string.as_bytes());
+                    text.push('\'');
+                }
+                Value::Bytes(Some(bytes)) => push_binary_literal(text, bytes),
+                Value::BigInt(None)
+                | Value::Decimal(None)
+                | Value::ChronoDateTime(None)
+                | Value::String(None)
+                | Value::Bytes(None) => text.push_str("NULL"),
+                other => {
+                    return Err(StoreError::Internal(format!(
+                        "no MySQL literal for {other:?}"
+                    )));
                 }
             }
-            text.push_str(piece);
         }
+        text.push_str(&self.sql[written..]);
         Ok(())
     }
 
