@@ -9,6 +9,7 @@
 //! order for `balance_at` and the sweeper; both keep microseconds.
 
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
@@ -27,18 +28,26 @@ pub(crate) enum Dialect {
 /// Text format of instants on SQLite: fixed width, so that text order is time order.
 const SQLITE_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
-/// The earliest instant every dialect stores.
+/// The earliest instant every dialect stores. Parsed once: every instant written is clamped
+/// to it, and parsing both bounds for each one was 3 % of the wallet's instructions in a
+/// callgrind slice of the throughput run.
 fn time_min() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("1000-01-01T00:00:00Z")
-        .map(|at| at.to_utc())
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    static MIN: LazyLock<DateTime<Utc>> = LazyLock::new(|| {
+        DateTime::parse_from_rfc3339("1000-01-01T00:00:00Z")
+            .map(|at| at.to_utc())
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    });
+    *MIN
 }
 
-/// The latest instant every dialect stores.
+/// The latest instant every dialect stores (see [`time_min`]).
 fn time_max() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999Z")
-        .map(|at| at.to_utc())
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    static MAX: LazyLock<DateTime<Utc>> = LazyLock::new(|| {
+        DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999Z")
+            .map(|at| at.to_utc())
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    });
+    *MAX
 }
 
 impl Dialect {
