@@ -223,30 +223,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn event_times_are_what_chrono_writes() {
-        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
-        let times = [
-            day.and_hms_nano_opt(0, 0, 0, 0).unwrap(),
-            day.and_hms_nano_opt(9, 5, 7, 42_999).unwrap(),
-            day.and_hms_nano_opt(23, 59, 59, 999_999_999).unwrap(),
-            // A leap second.
-            day.and_hms_nano_opt(23, 59, 59, 1_000_500_001).unwrap(),
-            chrono::NaiveDate::from_ymd_opt(0, 1, 1)
-                .unwrap()
-                .and_hms_opt(0, 0, 0)
-                .unwrap(),
-            chrono::NaiveDate::from_ymd_opt(-1, 12, 31)
-                .unwrap()
-                .and_hms_opt(23, 0, 0)
-                .unwrap(),
-            chrono::NaiveDate::from_ymd_opt(12_000, 1, 1)
-                .unwrap()
-                .and_hms_opt(0, 0, 0)
-                .unwrap(),
-        ];
-        for time in times {
-            let at = time.and_utc();
-            assert_eq!(event_times(at), chrono_event_times(at), "{time:?}");
+    fn leap_seconds_and_the_ends_of_time_are_written_as_chrono_writes_them() {
+        let leap = chrono::NaiveDate::from_ymd_opt(2026, 12, 8)
+            .and_then(|day| day.and_hms_nano_opt(23, 59, 59, 1_000_500_001))
+            .map(|time| time.and_utc());
+        let year_zero = DateTime::from_timestamp(-62_167_219_200, 0);
+        for at in [
+            leap,
+            year_zero,
+            Some(DateTime::<Utc>::MIN_UTC),
+            Some(DateTime::<Utc>::MAX_UTC),
+        ] {
+            let at = at.unwrap();
+            assert_eq!(event_times(at), chrono_event_times(at), "{at:?}");
         }
     }
 
