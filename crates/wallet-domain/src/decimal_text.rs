@@ -1,4 +1,4 @@
-//! Decimal text as `Display` writes it for `rust_decimal` and integers (plain digits, the scale's fractional
+//! Decimal text as `Display` writes it for `rust_decimal` and integers, and zero-padded digits (plain digits, the scale's fractional
 //! digits, never an exponent), written straight into a `String`.
 //!
 //! Every event of a batch puts several amounts into its JSON and several into its SQL rows.
@@ -48,6 +48,15 @@ pub fn push_integer(out: &mut String, value: i64) {
     }
     let mut buffer = [0_u8; 20];
     push_ascii(out, digits_of(value.unsigned_abs(), &mut buffer));
+}
+
+/// Appends the last `width` decimal digits of `value`, zero-padded (the fields of a date and
+/// time).
+pub fn push_padded(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        // A remainder of ten is below ten: an ASCII digit.
+        out.push(char::from(b'0' + (value / 10_u32.pow(place) % 10) as u8));
+    }
 }
 
 /// The decimal digits of `value`, written at the end of `buffer`.
@@ -105,6 +114,16 @@ mod tests {
         for value in values {
             assert_eq!(decimal_string(value), value.to_string(), "{value:?}");
         }
+    }
+
+    #[test]
+    fn padded_digits_are_the_last_ones_of_the_value() {
+        let mut text = String::new();
+        push_padded(&mut text, 7, 2);
+        push_padded(&mut text, 2026, 4);
+        push_padded(&mut text, 1_234_567, 6);
+        push_padded(&mut text, 0, 3);
+        assert_eq!(text, "072026234567000");
     }
 
     proptest::proptest! {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::amount::Money;
-use crate::decimal_text::decimal_string;
+use crate::decimal_text::{decimal_string, push_padded};
 use crate::ids::{OrderId, Ticker, UserId};
 use crate::ledger::TransactionType;
 use crate::text_enum::text_enum;
@@ -180,7 +180,7 @@ fn event_times(at: DateTime<Utc>) -> (String, String) {
         return chrono_event_times(at);
     }
     let mut local = String::with_capacity(26);
-    push_digits(&mut local, year, 4);
+    push_padded(&mut local, year, 4);
     for (separator, value) in [
         ('-', time.month()),
         ('-', time.day()),
@@ -189,15 +189,15 @@ fn event_times(at: DateTime<Utc>) -> (String, String) {
         (':', time.second()),
     ] {
         local.push(separator);
-        push_digits(&mut local, value, 2);
+        push_padded(&mut local, value, 2);
     }
     let mut rfc3339 = String::with_capacity(24);
     rfc3339.push_str(&local);
     rfc3339.push('.');
-    push_digits(&mut rfc3339, nanos / 1_000_000, 3);
+    push_padded(&mut rfc3339, nanos / 1_000_000, 3);
     rfc3339.push('Z');
     local.push('.');
-    push_digits(&mut local, nanos / 1_000, 6);
+    push_padded(&mut local, nanos / 1_000, 6);
     (rfc3339, local)
 }
 
@@ -207,15 +207,6 @@ fn chrono_event_times(at: DateTime<Utc>) -> (String, String) {
         at.to_rfc3339_opts(SecondsFormat::Millis, true),
         at.format(LOCAL_DATE_TIME).to_string(),
     )
-}
-
-/// Appends the last `width` decimal digits of `value`, zero-padded.
-fn push_digits(text: &mut String, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        let digit = value / 10_u32.pow(place) % 10;
-        // A digit is below 10, so it is an ASCII digit.
-        text.push(char::from(b'0' + digit as u8));
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use sea_orm::sqlx::mysql::{MySqlQueryResult, MySqlRow};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value, sqlx};
-use wallet_domain::decimal_text::{push_decimal, push_integer};
+use wallet_domain::decimal_text::{push_decimal, push_integer, push_padded};
 use wallet_domain::ports::StoreError;
 
 use crate::dialect::Dialect;
@@ -253,30 +253,20 @@ fn push_time_literal(text: &mut String, time: &chrono::NaiveDateTime) {
     let nanosecond = time.nanosecond();
     let leap = u32::from(nanosecond >= 1_000_000_000);
     text.push('\'');
-    push_digits(text, year.unsigned_abs(), 4);
+    push_padded(text, year.unsigned_abs(), 4);
     text.push('-');
-    push_digits(text, time.month(), 2);
+    push_padded(text, time.month(), 2);
     text.push('-');
-    push_digits(text, time.day(), 2);
+    push_padded(text, time.day(), 2);
     text.push(' ');
-    push_digits(text, time.hour(), 2);
+    push_padded(text, time.hour(), 2);
     text.push(':');
-    push_digits(text, time.minute(), 2);
+    push_padded(text, time.minute(), 2);
     text.push(':');
-    push_digits(text, time.second() + leap, 2);
+    push_padded(text, time.second() + leap, 2);
     text.push('.');
-    push_digits(text, nanosecond % 1_000_000_000 / 1_000, 6);
+    push_padded(text, nanosecond % 1_000_000_000 / 1_000, 6);
     text.push('\'');
-}
-
-/// Appends the last `width` decimal digits of `value`, zero-padded.
-fn push_digits(text: &mut String, value: u32, width: u32) {
-    let mut divisor = 10_u32.pow(width - 1);
-    while divisor > 0 {
-        let digit = (value / divisor % 10) as u8;
-        text.push(char::from(b'0' + digit));
-        divisor /= 10;
-    }
 }
 
 /// True for strings that can be quoted without escaping: printable ASCII without the quote and
