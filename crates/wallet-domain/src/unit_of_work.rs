@@ -94,19 +94,26 @@ impl ChangeSet {
     /// True when there is nothing to write.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
-            && self.positions.is_empty()
-            && self.holds.is_empty()
-            && self.ledger.is_empty()
-            && self.outbox.is_empty()
-            && self.last_trades.is_empty()
-            && self.idempotency.is_empty()
-            && self.verdicts.is_empty()
-            && self.obligations.is_empty()
-            && self.settled_obligations.is_empty()
-            && self.action_progress.is_none()
-            && self.entitlements.is_empty()
-            && self.paid_entitlements.is_empty()
+        self.records() == 0
+    }
+
+    /// How many records the change set writes: rows of every kind, each wallet event of the
+    /// outbox and the action's progress (what a store sizes its writes by).
+    #[must_use]
+    pub fn records(&self) -> usize {
+        self.accounts.len()
+            + self.positions.len()
+            + self.holds.len()
+            + self.ledger.len()
+            + self.outbox.len()
+            + self.last_trades.len()
+            + self.idempotency.len()
+            + self.verdicts.len()
+            + self.obligations.len()
+            + self.settled_obligations.len()
+            + usize::from(self.action_progress.is_some())
+            + self.entitlements.len()
+            + self.paid_entitlements.len()
     }
 }
 

@@ -67,18 +67,8 @@ pub(super) async fn write(writes: &mut Writes<'_>, changes: ChangeSet) -> Result
 pub(super) fn text_bytes_estimate(changes: &ChangeSet) -> usize {
     const ROW_BYTES: usize = 256;
     const STATEMENTS_BYTES: usize = 4096;
-    let rows = changes.accounts.len()
-        + changes.positions.len()
-        + changes.holds.len()
-        + changes.ledger.len()
-        + changes.last_trades.len()
-        + changes.idempotency.len()
-        + changes.verdicts.len()
-        + changes.obligations.len()
-        + changes.settled_obligations.len()
-        + changes.entitlements.len()
-        + changes.paid_entitlements.len();
-    STATEMENTS_BYTES + rows * ROW_BYTES + changes.outbox.len() * EVENT_JSON_BYTES
+    let events = changes.outbox.len();
+    STATEMENTS_BYTES + (changes.records() - events) * ROW_BYTES + events * EVENT_JSON_BYTES
 }
 
 /// A table of versioned rows.
