@@ -28,26 +28,22 @@ pub(crate) enum Dialect {
 /// Text format of instants on SQLite: fixed width, so that text order is time order.
 const SQLITE_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
-/// The earliest instant every dialect stores. Parsed once: every instant written is clamped
-/// to it, and parsing both bounds for each one was 3 % of the wallet's instructions in a
-/// callgrind slice of the throughput run.
-fn time_min() -> DateTime<Utc> {
-    static MIN: LazyLock<DateTime<Utc>> = LazyLock::new(|| {
-        DateTime::parse_from_rfc3339("1000-01-01T00:00:00Z")
-            .map(|at| at.to_utc())
-            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+/// The earliest and the latest instant every dialect stores. Parsed once: every instant
+/// written is clamped to them, and parsing both for each one was 3 % of the wallet's
+/// instructions in a callgrind slice of the throughput run.
+fn time_bounds() -> (DateTime<Utc>, DateTime<Utc>) {
+    static BOUNDS: LazyLock<(DateTime<Utc>, DateTime<Utc>)> = LazyLock::new(|| {
+        let parse = |text, fallback| {
+            DateTime::parse_from_rfc3339(text)
+                .map(|at| at.to_utc())
+                .unwrap_or(fallback)
+        };
+        (
+            parse("1000-01-01T00:00:00Z", DateTime::<Utc>::MIN_UTC),
+            parse("9999-12-31T23:59:59.999999Z", DateTime::<Utc>::MAX_UTC),
+        )
     });
-    *MIN
-}
-
-/// The latest instant every dialect stores (see [`time_min`]).
-fn time_max() -> DateTime<Utc> {
-    static MAX: LazyLock<DateTime<Utc>> = LazyLock::new(|| {
-        DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999Z")
-            .map(|at| at.to_utc())
-            .unwrap_or(DateTime::<Utc>::MAX_UTC)
-    });
-    *MAX
+    *BOUNDS
 }
 
 impl Dialect {
@@ -61,11 +57,10 @@ impl Dialect {
     }
 
     /// A long text (the outbox's JSON), given as its UTF-8 bytes, as a bind value: on MySQL a
-    /// binary string, which the
-    /// server stores into the text column after one check of its bytes. MariaDB went over a
-    /// utf8mb4 literal's characters several times while parsing it (the lexer, the literal's
-    /// item, its name): an outbox row's JSON cost it 30–40 % more CPU that way
-    /// (`docs/benchmarks.md`).
+    /// binary string, which the server stores into the text column after one check of its
+    /// bytes. MariaDB went over a utf8mb4 literal's characters several times while parsing it
+    /// (the lexer, the literal's item, its name): an outbox row's JSON cost it 30–40 % more
+    /// CPU that way (`docs/benchmarks.md`).
     ///
     /// `text` is UTF-8 (JSON from serde_json); on SQLite, where it goes as text, bytes that were
     /// not would be replaced rather than stored.
@@ -94,7 +89,8 @@ impl Dialect {
     /// Nothing is stored outside that range, so a bound moved to its edge selects the same
     /// rows.
     pub(crate) fn time(self, value: DateTime<Utc>) -> Value {
-        let value = value.clamp(time_min(), time_max());
+        let (earliest, latest) = time_bounds();
+        let value = value.clamp(earliest, latest);
         match self {
             Dialect::MySql => Value::from(value.naive_utc()),
             Dialect::Sqlite => Value::from(value.format(SQLITE_TIME_FORMAT).to_string()),
