@@ -1,5 +1,6 @@
-//! Decimal text as `Display` writes it for `rust_decimal` and integers, and zero-padded digits (plain digits, the scale's fractional
-//! digits, never an exponent), written straight into a `String`.
+//! Numbers as text, written straight into a `String`: decimals and integers exactly as their
+//! `Display` writes them (plain digits, the scale's fractional digits, never an exponent), and
+//! zero-padded digits for the fields of a date and time.
 //!
 //! Every event of a batch puts several amounts into its JSON and several into its SQL rows.
 //! Through `Display` each one went through `core::fmt` and a padded copy of its digits: 13 % of
