@@ -77,6 +77,14 @@ struct Options {
     /// the median doubled within a run, at 10 it moves as little as at 20 (docs/benchmarks.md).
     #[arg(long, env = "BENCH_PACED_LINGER_MS", default_value_t = 10)]
     paced_linger_ms: u64,
+    /// The paced service's `kafka.fetch_wait_ms_max`. The mock cluster holds a fetch that
+    /// found nothing for the whole wait, even when records arrive meanwhile, and every record
+    /// that arrives then waits it out; Apache Kafka answers as soon as data arrives. At the
+    /// service's default of 10 ms that hold was 4–5 ms of the paced median and 7 ms of its
+    /// p99 before a record reached the service; the CPU of the extra fetches is in the CPU
+    /// rows (docs/benchmarks.md).
+    #[arg(long, env = "BENCH_PACED_FETCH_WAIT_MS", default_value_t = 2)]
+    paced_fetch_wait_ms: u64,
     /// Events/s of the paced run; 0 offers half of the measured throughput. A fixed rate lets
     /// two builds' latencies be compared at the same load.
     #[arg(long, env = "BENCH_PACED_RATE", default_value_t = 0)]
@@ -336,14 +344,15 @@ async fn ingest(
     // On the mock cluster too: Tansu (tried) could not take 7,000 events/s (its SQLite log),
     // see docs/benchmarks.md for what the mock adds to these latencies.
     eprintln!(
-        "  {per_second:.0} events/s offered for {} s, producer linger {} ms",
-        options.paced_seconds, options.paced_linger_ms
+        "  {per_second:.0} events/s offered for {} s, producer linger {} ms, consumer fetch wait {} ms",
+        options.paced_seconds, options.paced_linger_ms, options.paced_fetch_wait_ms
     );
     let topic = ingest::new_topic("paced");
     ingest::create_mock_topics(broker, &topic, ingest::PACED_PARTITIONS)?;
     let pace = ingest::Pace {
         per_second,
         linger_ms: options.paced_linger_ms,
+        fetch_wait_ms: options.paced_fetch_wait_ms,
     };
     let latency = paced_run(
         broker.bootstrap_servers(),
@@ -373,7 +382,11 @@ async fn paced_run(
     limit: Duration,
     report: &mut Report,
 ) -> Result<ingest::Latency, String> {
-    let mut run = Run::start(bootstrap, topic, &[], &day.deposits, &[]).await?;
+    let fetch_wait = [(
+        "WALLET__KAFKA__FETCH_WAIT_MS_MAX",
+        pace.fetch_wait_ms.to_string(),
+    )];
+    let mut run = Run::start(bootstrap, topic, &[], &day.deposits, &fetch_wait).await?;
     let latency = run.paced((warm_up, paced), pace, limit).await?;
     report.ingest_rss_kib = report.ingest_rss_kib.max(run.service.peak_rss_kib());
     Ok(latency)

@@ -177,10 +177,11 @@ impl Report {
         if let Some(latency) = self.latency {
             row(
                 format!(
-                    "1. produce → commit latency, paced at {} events/s ({} events, producer linger {} ms{})",
+                    "1. produce → commit latency, paced at {} events/s ({} events, producer linger {} ms, consumer fetch wait {} ms{})",
                     thousands(latency.pace.per_second),
                     thousands(latency.events as f64),
                     latency.pace.linger_ms,
+                    latency.pace.fetch_wait_ms,
                     if latency.missing > 0 {
                         format!(", {} not committed in time", latency.missing)
                     } else {
