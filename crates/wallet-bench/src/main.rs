@@ -82,7 +82,8 @@ struct Options {
     /// that arrives then waits it out; Apache Kafka answers as soon as data arrives. At the
     /// service's default of 10 ms that hold was 4–5 ms of the paced median and 7 ms of its
     /// p99 before a record reached the service; the CPU of the extra fetches is in the CPU
-    /// rows (docs/benchmarks.md).
+    /// rows (docs/benchmarks.md). It overrides `WALLET__KAFKA__FETCH_WAIT_MS_MAX` in the
+    /// bench's environment for the paced service.
     #[arg(long, env = "BENCH_PACED_FETCH_WAIT_MS", default_value_t = 2)]
     paced_fetch_wait_ms: u64,
     /// Events/s of the paced run; 0 offers half of the measured throughput. A fixed rate lets
